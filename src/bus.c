@@ -1,0 +1,660 @@
+#include "bus.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "introspection.h"
+#include "libvirt-glib-compat.h"
+#include "objects.h"
+#include "paths.h"
+
+#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+
+typedef enum {
+  VB_OPERATION_METHOD,
+  VB_OPERATION_GET,
+  VB_OPERATION_GET_ALL,
+  VB_OPERATION_SET,
+} VbOperation;
+
+/* One exported (connection, interface): the user data of its GDBus
+ * registration. */
+typedef struct {
+  VbConn *conn;
+  const VbInterface *iface;
+  GDBusInterfaceInfo *info;
+  guint registration_id;
+} VbExport;
+
+/* A call on its way from the main loop to a worker. */
+typedef struct {
+  VbCall call;               /* what handlers see */
+  VbOperation operation;
+  const VbMethod *method;
+  const VbProperty *property;
+  GVariant *args;            /* method arguments, or the value to Set */
+} VbPendingCall;
+
+static const VbInterface *const all_interfaces[] = {
+  &vb_connect_interface,
+  &vb_domain_interface,
+  &vb_domain_snapshot_interface,
+  &vb_network_interface,
+  &vb_storage_pool_interface,
+  &vb_storage_vol_interface,
+  &vb_node_device_interface,
+  &vb_host_interface_interface,
+  &vb_nwfilter_interface,
+  &vb_secret_interface,
+  NULL,
+};
+
+static GPtrArray *exports;        /* of VbExport, main thread only */
+static GHashTable *served_paths;  /* connection paths; read-only once exported */
+static guint unknown_object_filter_id;
+
+const VbInterface *const *
+vb_bus_interfaces (void)
+{
+  return all_interfaces;
+}
+
+const VbInterface *
+vb_bus_find_interface (const char *name)
+{
+  for (const VbInterface *const *iface = all_interfaces; *iface != NULL; iface++)
+    {
+      if (g_str_equal ((*iface)->name, name))
+        return *iface;
+    }
+  return NULL;
+}
+
+GVariant *
+vb_invalid_args (GError **error, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, message);
+  return NULL;
+}
+
+/* ---- worker side ------------------------------------------------------ */
+
+static const VbMethod *
+find_method (const VbInterface *iface, const char *name)
+{
+  for (const VbMethod *m = iface->methods; m != NULL && m->name != NULL; m++)
+    {
+      if (g_str_equal (m->name, name))
+        return m;
+    }
+  return NULL;
+}
+
+static const VbProperty *
+find_property (const VbInterface *iface, const char *name)
+{
+  for (const VbProperty *p = iface->properties; p != NULL && p->name != NULL; p++)
+    {
+      if (g_str_equal (p->name, name))
+        return p;
+    }
+  return NULL;
+}
+
+static GVariant *
+get_all_properties (VbCall *call)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  for (const VbProperty *p = call->iface->properties; p->name != NULL; p++)
+    {
+      g_autoptr(GError) error = NULL;
+      GVariant *value = p->get (call, &error);
+
+      /* As the reference daemon does, a property the driver cannot
+       * report is left out rather than failing the whole GetAll. */
+      if (value == NULL)
+        {
+          g_debug ("GetAll %s: %s left out: %s", call->iface->name, p->name,
+                   error->message);
+          continue;
+        }
+      /* Takes the (floating) value. */
+      g_variant_builder_add (&builder, "{sv}", p->name, value);
+    }
+  return g_variant_new ("(a{sv})", &builder);
+}
+
+static GVariant *
+run_operation (VbPendingCall *pending, GError **error)
+{
+  VbCall *call = &pending->call;
+  GVariant *value;
+
+  switch (pending->operation)
+    {
+    case VB_OPERATION_METHOD:
+      return pending->method->func (call, pending->args, error);
+    case VB_OPERATION_GET:
+      value = pending->property->get (call, error);
+      return value != NULL ? g_variant_new ("(v)", value) : NULL;
+    case VB_OPERATION_GET_ALL:
+      return get_all_properties (call);
+    case VB_OPERATION_SET:
+      if (!pending->property->set (call, pending->args, error))
+        return NULL;
+      return g_variant_new ("()");
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static GVariant *
+execute_call (VbPendingCall *pending, GError **error)
+{
+  VbCall *call = &pending->call;
+
+  call->virconn = vb_conn_acquire (call->conn, error);
+  if (call->virconn == NULL)
+    return NULL;
+
+  if (call->iface->lookup != NULL)
+    {
+      call->object = call->iface->lookup (call->virconn, call->segment, error);
+      if (call->object == NULL)
+        return NULL;
+    }
+  return run_operation (pending, error);
+}
+
+static void
+pending_call_free (VbPendingCall *pending)
+{
+  VbCall *call = &pending->call;
+
+  if (call->object != NULL)
+    call->iface->release (call->object);
+  if (call->virconn != NULL)
+    virConnectClose (call->virconn);
+  g_free (call->segment);
+  g_clear_pointer (&pending->args, g_variant_unref);
+  g_free (pending);
+}
+
+static void
+run_pending_call (gpointer data)
+{
+  VbPendingCall *pending = data;
+  GDBusMethodInvocation *invocation = pending->call.invocation;
+  GError *error = NULL;
+  GVariant *reply = execute_call (pending, &error);
+
+  /* Both consume the invocation. */
+  if (reply != NULL)
+    g_dbus_method_invocation_return_value (invocation, reply);
+  else
+    g_dbus_method_invocation_take_error (invocation, error);
+  pending_call_free (pending);
+}
+
+/* ---- main loop side --------------------------------------------------- */
+
+static VbPendingCall *
+pending_call_new (VbExport *export, const char *object_path,
+                  GDBusMethodInvocation *invocation)
+{
+  VbPendingCall *pending = g_new0 (VbPendingCall, 1);
+
+  pending->call.invocation = invocation;
+  pending->call.conn = export->conn;
+  pending->call.iface = export->iface;
+  if (export->iface->kind != NULL)
+    pending->call.segment = g_strdup (strrchr (object_path, '/') + 1);
+  return pending;
+}
+
+static gboolean
+prepare_property_call (VbPendingCall *pending, const char *member,
+                       GVariant *parameters, GError **error)
+{
+  const char *property_name = NULL;
+
+  if (g_str_equal (member, "GetAll"))
+    {
+      pending->operation = VB_OPERATION_GET_ALL;
+      return TRUE;
+    }
+
+  if (g_str_equal (member, "Get"))
+    {
+      pending->operation = VB_OPERATION_GET;
+      g_variant_get (parameters, "(&s&s)", NULL, &property_name);
+    }
+  else
+    {
+      pending->operation = VB_OPERATION_SET;
+      g_variant_get (parameters, "(&s&sv)", NULL, &property_name, &pending->args);
+    }
+
+  /* GDBus already checked that the property exists and is readable or
+   * writable as its introspection says. */
+  pending->property = find_property (pending->call.iface, property_name);
+  if (pending->property == NULL ||
+      (pending->operation == VB_OPERATION_SET && pending->property->set == NULL))
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NOT_SUPPORTED,
+                   "virtbus does not implement property %s.%s yet",
+                   pending->call.iface->name, property_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+prepare_method_call (VbPendingCall *pending, const char *member,
+                     GVariant *parameters, GError **error)
+{
+  pending->operation = VB_OPERATION_METHOD;
+  pending->method = find_method (pending->call.iface, member);
+  if (pending->method == NULL || pending->method->func == NULL)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NOT_SUPPORTED,
+                   "virtbus does not implement %s.%s yet",
+                   pending->call.iface->name, member);
+      return FALSE;
+    }
+  pending->args = g_variant_ref (parameters);
+  return TRUE;
+}
+
+static VbCost
+pending_call_cost (VbPendingCall *pending)
+{
+  return pending->method != NULL ? pending->method->cost : VB_COST_CHEAP;
+}
+
+static void
+on_method_call (GDBusConnection *bus, const char *sender,
+                const char *object_path, const char *interface_name,
+                const char *member, GVariant *parameters,
+                GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  VbExport *export = user_data;
+  VbPendingCall *pending = pending_call_new (export, object_path, invocation);
+  GError *error = NULL;
+  gboolean prepared;
+
+  if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
+    prepared = prepare_property_call (pending, member, parameters, &error);
+  else
+    prepared = prepare_method_call (pending, member, parameters, &error);
+
+  if (!prepared)
+    {
+      g_dbus_method_invocation_take_error (invocation, error);
+      pending_call_free (pending);
+      return;
+    }
+  vb_workers_push (pending_call_cost (pending), run_pending_call, pending);
+}
+
+/* get_property and set_property are NULL so that GDBus routes
+ * Properties.Get/GetAll/Set to on_method_call, which defers them to a
+ * worker instead of blocking the main loop. */
+static const GDBusInterfaceVTable interface_vtable = {
+  .method_call = on_method_call,
+};
+
+/* Objects are not enumerated: that would need libvirt on the main loop.
+ * Every child node is dispatched on demand. */
+static char **
+on_subtree_enumerate (GDBusConnection *bus, const char *sender,
+                      const char *object_path, gpointer user_data)
+{
+  return g_new0 (char *, 1);
+}
+
+static GDBusInterfaceInfo **
+on_subtree_introspect (GDBusConnection *bus, const char *sender,
+                       const char *object_path, const char *node,
+                       gpointer user_data)
+{
+  VbExport *export = user_data;
+  GDBusInterfaceInfo **infos;
+
+  if (node == NULL)
+    return NULL;
+
+  infos = g_new0 (GDBusInterfaceInfo *, 2);
+  infos[0] = g_dbus_interface_info_ref (export->info);
+  return infos;
+}
+
+static const GDBusInterfaceVTable *
+on_subtree_dispatch (GDBusConnection *bus, const char *sender,
+                     const char *object_path, const char *interface_name,
+                     const char *node, gpointer *out_user_data,
+                     gpointer user_data)
+{
+  VbExport *export = user_data;
+
+  if (node == NULL || !g_str_equal (interface_name, export->iface->name))
+    return NULL;
+
+  *out_user_data = export;
+  return &interface_vtable;
+}
+
+static const GDBusSubtreeVTable subtree_vtable = {
+  .enumerate = on_subtree_enumerate,
+  .introspect = on_subtree_introspect,
+  .dispatch = on_subtree_dispatch,
+};
+
+static gboolean
+export_interface (GDBusConnection *bus, VbConn *conn, const VbInterface *iface,
+                  GError **error)
+{
+  VbExport *export = g_new0 (VbExport, 1);
+
+  export->conn = conn;
+  export->iface = iface;
+  export->info = vb_introspection_lookup (iface->name);
+  if (export->info == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "no introspection data for %s", iface->name);
+      g_free (export);
+      return FALSE;
+    }
+
+  if (iface->kind == NULL)
+    {
+      export->registration_id = g_dbus_connection_register_object (
+          bus, vb_conn_get_path (conn), export->info, &interface_vtable,
+          export, NULL, error);
+    }
+  else
+    {
+      g_autofree char *root = g_strconcat (vb_conn_get_path (conn), "/",
+                                           iface->kind, NULL);
+
+      export->registration_id = g_dbus_connection_register_subtree (
+          bus, root, &subtree_vtable,
+          G_DBUS_SUBTREE_FLAGS_DISPATCH_TO_UNENUMERATED_NODES, export, NULL,
+          error);
+    }
+
+  if (export->registration_id == 0)
+    {
+      g_free (export);
+      return FALSE;
+    }
+  g_ptr_array_add (exports, export);
+  return TRUE;
+}
+
+static gboolean
+kind_is_known (const char *kind)
+{
+  for (const VbInterface *const *iface = all_interfaces; *iface != NULL; iface++)
+    {
+      if ((*iface)->kind != NULL && g_str_equal (kind, (*iface)->kind))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A path we serve: a connection path, or <connection path>/<kind>/<node>. */
+static gboolean
+path_is_served (const char *path)
+{
+  g_autofree char *parent = NULL;
+  const char *node_slash;
+  char *kind_slash;
+
+  if (g_hash_table_contains (served_paths, path))
+    return TRUE;
+
+  node_slash = strrchr (path, '/');
+  if (node_slash == NULL || node_slash[1] == '\0')
+    return FALSE;
+  parent = g_strndup (path, (gsize) (node_slash - path));
+  kind_slash = strrchr (parent, '/');
+  if (kind_slash == NULL || !kind_is_known (kind_slash + 1))
+    return FALSE;
+  *kind_slash = '\0';
+  return g_hash_table_contains (served_paths, parent);
+}
+
+/* GDBus answers calls to unregistered paths with UnknownMethod; for our own
+ * interfaces clients get the precise UnknownObject instead.  Runs on
+ * GDBus's worker thread and only reads immutable data. */
+static GDBusMessage *
+unknown_object_filter (GDBusConnection *bus, GDBusMessage *message,
+                       gboolean incoming, gpointer user_data)
+{
+  const char *interface_name;
+  const char *path;
+  g_autoptr(GDBusMessage) reply = NULL;
+
+  if (!incoming ||
+      g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    return message;
+
+  interface_name = g_dbus_message_get_interface (message);
+  path = g_dbus_message_get_path (message);
+  if (interface_name == NULL || !g_str_has_prefix (interface_name, "org.libvirt.") ||
+      path == NULL || path_is_served (path))
+    return message;
+
+  if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
+    {
+      reply = g_dbus_message_new_method_error (message,
+                                               "org.freedesktop.DBus.Error.UnknownObject",
+                                               "No object at path %s", path);
+      g_dbus_connection_send_message (bus, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
+                                      NULL, NULL);
+    }
+  g_object_unref (message);
+  return NULL;
+}
+
+gboolean
+vb_bus_export (GDBusConnection *bus, GPtrArray *conns, GError **error)
+{
+  g_return_val_if_fail (exports == NULL, FALSE);
+
+  exports = g_ptr_array_new_with_free_func (g_free);
+  served_paths = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < conns->len; i++)
+    {
+      VbConn *conn = g_ptr_array_index (conns, i);
+
+      g_hash_table_add (served_paths, (char *) vb_conn_get_path (conn));
+      for (const VbInterface *const *iface = all_interfaces; *iface != NULL; iface++)
+        {
+          if (!export_interface (bus, conn, *iface, error))
+            return FALSE;
+        }
+    }
+  /* Added last: from here on served_paths is only read, from any thread. */
+  unknown_object_filter_id = g_dbus_connection_add_filter (
+      bus, unknown_object_filter, NULL, NULL);
+  return TRUE;
+}
+
+void
+vb_bus_unexport_all (GDBusConnection *bus)
+{
+  if (exports == NULL)
+    return;
+
+  for (guint i = 0; i < exports->len; i++)
+    {
+      VbExport *export = g_ptr_array_index (exports, i);
+
+      if (export->iface->kind == NULL)
+        g_dbus_connection_unregister_object (bus, export->registration_id);
+      else
+        g_dbus_connection_unregister_subtree (bus, export->registration_id);
+    }
+  if (unknown_object_filter_id != 0)
+    g_dbus_connection_remove_filter (bus, unknown_object_filter_id);
+  unknown_object_filter_id = 0;
+  g_clear_pointer (&exports, g_ptr_array_unref);
+}
+
+void
+vb_bus_release (void)
+{
+  g_clear_pointer (&served_paths, g_hash_table_unref);
+}
+
+/* ---- helpers for object files ------------------------------------------ */
+
+GVariant *
+vb_libvirt_failed (GError **error)
+{
+  vb_error_set_from_libvirt (error);
+  return NULL;
+}
+
+GVariant *
+vb_boolean_result (int value, GError **error)
+{
+  if (value < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new_boolean (value != 0);
+}
+
+GVariant *
+vb_string_result (const char *str, GError **error)
+{
+  if (str == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new_string (str);
+}
+
+GVariant *
+vb_owned_string_result (char *str, GError **error)
+{
+  g_autofree char *owned = str;
+
+  return vb_string_result (owned, error);
+}
+
+GVariant *
+vb_object_path_result (char *path, GError **error)
+{
+  g_autofree char *owned = path;
+
+  if (owned == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new_object_path (owned);
+}
+
+gpointer
+vb_lookup_failed (GError **error)
+{
+  virErrorPtr last = virGetLastError ();
+
+  if (vb_error_libvirt_is_not_found ())
+    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
+                         last->message != NULL ? last->message : "No such object");
+  else
+    vb_error_set_from_libvirt (error);
+  return NULL;
+}
+
+gpointer
+vb_malformed_segment (const char *segment, GError **error)
+{
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
+               "No object is named '%s' in this object path", segment);
+  return NULL;
+}
+
+gboolean
+vb_segment_to_uuid (const char *segment, char uuid[VIR_UUID_STRING_BUFLEN],
+                    GError **error)
+{
+  if (!vb_path_decode_uuid (segment, uuid))
+    {
+      vb_malformed_segment (segment, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+vb_segment_to_string (const char *segment, GError **error)
+{
+  char *decoded = vb_path_unescape (segment);
+
+  if (decoded == NULL)
+    vb_malformed_segment (segment, error);
+  return decoded;
+}
+
+char *
+vb_uuid_object_path (VbConn *conn, const char *kind, const char *uuid)
+{
+  g_autofree char *segment = vb_path_encode_uuid (uuid);
+
+  return vb_path_join (vb_conn_get_path (conn), kind, segment);
+}
+
+char *
+vb_string_object_path (VbConn *conn, const char *kind, const char *id)
+{
+  g_autofree char *segment = vb_path_escape (id);
+
+  return vb_path_join (vb_conn_get_path (conn), kind, segment);
+}
+
+GVariant *
+vb_object_reply (VbCall *call, const VbInterface *iface, gpointer object,
+                 GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (object == NULL)
+    return vb_libvirt_failed (error);
+  path = iface->path (call->conn, object);
+  iface->release (object);
+  if (path == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(o)", path);
+}
+
+GVariant *
+vb_object_list_reply (VbCall *call, const VbInterface *iface,
+                      gpointer *objects, int n_objects, GError **error)
+{
+  GVariantBuilder builder;
+
+  if (n_objects < 0)
+    return vb_libvirt_failed (error);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("ao"));
+  for (int i = 0; i < n_objects; i++)
+    {
+      g_autofree char *path = iface->path (call->conn, objects[i]);
+
+      /* An object removed while listing has no identity left to report. */
+      if (path != NULL)
+        g_variant_builder_add (&builder, "o", path);
+      iface->release (objects[i]);
+    }
+  free (objects);
+  return g_variant_new ("(ao)", &builder);
+}

@@ -1,0 +1,126 @@
+/* The thin layer between GDBus and the per-type tables.
+ *
+ * Every D-Bus interface is one VbInterface: a table of methods (member ->
+ * handler -> libvirt ACL permission -> cost) and a table of properties.
+ * The same tables drive dispatch, authorization and the documentation.
+ *
+ * Objects are never mirrored in memory: each (connection, object kind) is
+ * one GDBus subtree, and the object named by the path is looked up in
+ * libvirt on a worker thread for each call. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "conn.h"
+#include "workers.h"
+
+typedef struct _VbCall VbCall;
+
+/* Runs on a worker thread.  Returns the reply tuple (floating or not), or
+ * NULL with @error set. */
+typedef GVariant *(*VbMethodFunc) (VbCall *call, GVariant *args, GError **error);
+
+/* Runs on a worker thread.  Returns the property value (not boxed). */
+typedef GVariant *(*VbPropertyGetFunc) (VbCall *call, GError **error);
+typedef gboolean (*VbPropertySetFunc) (VbCall *call, GVariant *value, GError **error);
+
+/* Looks up the libvirt object named by a path segment; NULL with @error
+ * set when the segment is malformed or the object does not exist. */
+typedef gpointer (*VbLookupFunc) (virConnectPtr virconn, const char *segment,
+                                  GError **error);
+
+/* The object path of a libvirt object of the interface's kind. */
+typedef char *(*VbObjectPathFunc) (VbConn *conn, gpointer object);
+
+typedef struct {
+  const char *name;          /* D-Bus member */
+  VbMethodFunc func;
+  const char *permission;    /* libvirt ACL "object:permission" */
+  VbCost cost;
+} VbMethod;
+
+typedef struct {
+  const char *name;          /* D-Bus property */
+  VbPropertyGetFunc get;
+  VbPropertySetFunc set;     /* NULL when read-only */
+  const char *set_permission;
+} VbProperty;
+
+typedef struct {
+  const char *name;             /* "org.libvirt.Domain" */
+  const char *kind;             /* path element ("domain"); NULL: the connection object */
+  const char *get_permission;   /* for Properties.Get and GetAll */
+  const VbMethod *methods;      /* terminated by an entry with name NULL */
+  const VbProperty *properties; /* likewise */
+  VbLookupFunc lookup;          /* NULL for the connection object */
+  GDestroyNotify release;       /* frees what lookup returned */
+  VbObjectPathFunc path;        /* NULL for the connection object */
+} VbInterface;
+
+struct _VbCall {
+  GDBusMethodInvocation *invocation;
+  VbConn *conn;
+  const VbInterface *iface;
+  char *segment;             /* last path element below iface->kind */
+  virConnectPtr virconn;     /* a reference held for the call */
+  gpointer object;           /* what iface->lookup returned */
+};
+
+/* Exports every VbConn of @conns, each with all its object kinds, on @bus.
+ * The connections must outlive the export. */
+gboolean vb_bus_export (GDBusConnection *bus, GPtrArray *conns, GError **error);
+void vb_bus_unexport_all (GDBusConnection *bus);
+/* After the bus connection is closed: no filter can run any more. */
+void vb_bus_release (void);
+
+/* The interface table for a D-Bus interface name, or NULL. */
+const VbInterface *vb_bus_find_interface (const char *name);
+
+/* NULL-terminated list of every interface table. */
+const VbInterface *const *vb_bus_interfaces (void);
+
+/* Helpers for handlers: */
+
+/* @error already set: returns NULL.  Otherwise sets InvalidArgs. */
+GVariant *vb_invalid_args (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* An empty string in the D-Bus API stands for NULL in libvirt's. */
+static inline const char *
+vb_empty_to_null (const char *str)
+{
+  return (str != NULL && *str != '\0') ? str : NULL;
+}
+
+/* Result helpers for handlers and getters.  Each returns NULL with @error
+ * set from libvirt's last error when libvirt reported a failure. */
+GVariant *vb_libvirt_failed (GError **error);
+GVariant *vb_boolean_result (int value, GError **error);
+GVariant *vb_string_result (const char *str, GError **error);
+/* Takes ownership of @str (malloc'd by libvirt). */
+GVariant *vb_owned_string_result (char *str, GError **error);
+/* Takes ownership of @path; NULL -> @error set from libvirt. */
+GVariant *vb_object_path_result (char *path, GError **error);
+
+/* Replies for methods returning objects of @iface's kind.  Both release
+ * what they are given; NULL @object or negative @n_objects means libvirt
+ * failed. */
+GVariant *vb_object_reply (VbCall *call, const VbInterface *iface,
+                           gpointer object, GError **error);
+GVariant *vb_object_list_reply (VbCall *call, const VbInterface *iface,
+                                gpointer *objects, int n_objects, GError **error);
+
+/* For lookups: NULL with UnknownObject when libvirt's last error says the
+ * object does not exist, else org.libvirt.Error. */
+gpointer vb_lookup_failed (GError **error);
+
+/* Path segment decoding for lookups; UnknownObject on a malformed one. */
+gpointer vb_malformed_segment (const char *segment, GError **error);
+gboolean vb_segment_to_uuid (const char *segment,
+                             char uuid[VIR_UUID_STRING_BUFLEN], GError **error);
+char *vb_segment_to_string (const char *segment, GError **error);
+
+/* <connection path>/<kind>/<encoded id> */
+char *vb_uuid_object_path (VbConn *conn, const char *kind, const char *uuid);
+char *vb_string_object_path (VbConn *conn, const char *kind, const char *id);

@@ -1,0 +1,25 @@
+/* libvirt's event loop on a thread of its own, and libvirt events turned
+ * into D-Bus signals.  Signals are emitted straight from that thread:
+ * g_dbus_connection_emit_signal() is thread-safe, and the GDBus main loop
+ * never waits on libvirt. */
+#pragma once
+
+#include "conn.h"
+
+typedef struct {
+  int domain_lifecycle;
+  int network_lifecycle;
+  int storage_pool_lifecycle;
+  int storage_pool_refresh;
+  int node_device_lifecycle;
+  int secret_lifecycle;
+} VbEventIds;
+
+/* Before any connection is opened. */
+void vb_events_init (void);
+void vb_events_shutdown (void);
+
+/* Registers the lifecycle callbacks of @virconn, emitting for @conn.
+ * Event kinds the driver lacks are left out (their id stays -1). */
+void vb_events_register (VbConn *conn, virConnectPtr virconn, VbEventIds *ids);
+void vb_events_deregister (virConnectPtr virconn, VbEventIds *ids);

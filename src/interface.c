@@ -1,0 +1,85 @@
+/* org.libvirt.Interface: one object per host network interface, at
+ * <connection>/interface/<escaped MAC address>.  Called "host interface"
+ * in the code so it is not mistaken for a D-Bus interface. */
+#include "objects.h"
+
+#include "libvirt-glib-compat.h"
+
+#define HOST_INTERFACE_KIND "interface"
+
+char *
+vb_host_interface_path (VbConn *conn, virInterfacePtr iface)
+{
+  const char *mac = virInterfaceGetMACString (iface);
+
+  if (mac == NULL)
+    {
+      g_warning ("cannot read an interface's MAC: %s", virGetLastErrorMessage ());
+      return NULL;
+    }
+  return vb_string_object_path (conn, HOST_INTERFACE_KIND, mac);
+}
+
+static gpointer
+host_interface_lookup (virConnectPtr virconn, const char *segment, GError **error)
+{
+  g_autofree char *mac = vb_segment_to_string (segment, error);
+  virInterfacePtr iface;
+
+  if (mac == NULL)
+    return NULL;
+  iface = virInterfaceLookupByMACString (virconn, mac);
+  return iface != NULL ? iface : vb_lookup_failed (error);
+}
+
+static char *
+host_interface_path_of (VbConn *conn, gpointer object)
+{
+  return vb_host_interface_path (conn, object);
+}
+
+static void
+host_interface_release (gpointer iface)
+{
+  virInterfaceFree (iface);
+}
+
+static GVariant *
+host_interface_get_active (VbCall *call, GError **error)
+{
+  return vb_boolean_result (virInterfaceIsActive (call->object), error);
+}
+
+static GVariant *
+host_interface_get_mac (VbCall *call, GError **error)
+{
+  return vb_string_result (virInterfaceGetMACString (call->object), error);
+}
+
+static GVariant *
+host_interface_get_name (VbCall *call, GError **error)
+{
+  return vb_string_result (virInterfaceGetName (call->object), error);
+}
+
+static const VbMethod host_interface_methods[] = {
+  { NULL }
+};
+
+static const VbProperty host_interface_properties[] = {
+  { "Active", host_interface_get_active },
+  { "MAC", host_interface_get_mac },
+  { "Name", host_interface_get_name },
+  { NULL }
+};
+
+const VbInterface vb_host_interface_interface = {
+  .name = "org.libvirt.Interface",
+  .kind = HOST_INTERFACE_KIND,
+  .get_permission = "interface:read",
+  .methods = host_interface_methods,
+  .properties = host_interface_properties,
+  .lookup = host_interface_lookup,
+  .release = host_interface_release,
+  .path = host_interface_path_of,
+};

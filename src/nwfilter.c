@@ -1,0 +1,81 @@
+/* org.libvirt.NWFilter: one object per network filter, at
+ * <connection>/nwfilter/_<UUID>. */
+#include "objects.h"
+
+#include "libvirt-glib-compat.h"
+
+#define NWFILTER_KIND "nwfilter"
+
+char *
+vb_nwfilter_path (VbConn *conn, virNWFilterPtr nwfilter)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  if (virNWFilterGetUUIDString (nwfilter, uuid) < 0)
+    {
+      g_warning ("cannot read a filter's UUID: %s", virGetLastErrorMessage ());
+      return NULL;
+    }
+  return vb_uuid_object_path (conn, NWFILTER_KIND, uuid);
+}
+
+static gpointer
+nwfilter_lookup (virConnectPtr virconn, const char *segment, GError **error)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  virNWFilterPtr nwfilter;
+
+  if (!vb_segment_to_uuid (segment, uuid, error))
+    return NULL;
+  nwfilter = virNWFilterLookupByUUIDString (virconn, uuid);
+  return nwfilter != NULL ? nwfilter : vb_lookup_failed (error);
+}
+
+static char *
+nwfilter_path_of (VbConn *conn, gpointer object)
+{
+  return vb_nwfilter_path (conn, object);
+}
+
+static void
+nwfilter_release (gpointer nwfilter)
+{
+  virNWFilterFree (nwfilter);
+}
+
+static GVariant *
+nwfilter_get_name (VbCall *call, GError **error)
+{
+  return vb_string_result (virNWFilterGetName (call->object), error);
+}
+
+static GVariant *
+nwfilter_get_uuid (VbCall *call, GError **error)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  if (virNWFilterGetUUIDString (call->object, uuid) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new_string (uuid);
+}
+
+static const VbMethod nwfilter_methods[] = {
+  { NULL }
+};
+
+static const VbProperty nwfilter_properties[] = {
+  { "Name", nwfilter_get_name },
+  { "UUID", nwfilter_get_uuid },
+  { NULL }
+};
+
+const VbInterface vb_nwfilter_interface = {
+  .name = "org.libvirt.NWFilter",
+  .kind = NWFILTER_KIND,
+  .get_permission = "nwfilter:read",
+  .methods = nwfilter_methods,
+  .properties = nwfilter_properties,
+  .lookup = nwfilter_lookup,
+  .release = nwfilter_release,
+  .path = nwfilter_path_of,
+};

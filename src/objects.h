@@ -1,0 +1,29 @@
+/* The interface tables and object-path builders of every object kind,
+ * one source file each. */
+#pragma once
+
+#include "bus.h"
+#include "errors.h"
+
+extern const VbInterface vb_connect_interface;
+extern const VbInterface vb_domain_interface;
+extern const VbInterface vb_domain_snapshot_interface;
+extern const VbInterface vb_network_interface;
+extern const VbInterface vb_storage_pool_interface;
+extern const VbInterface vb_storage_vol_interface;
+extern const VbInterface vb_node_device_interface;
+extern const VbInterface vb_host_interface_interface;
+extern const VbInterface vb_nwfilter_interface;
+extern const VbInterface vb_secret_interface;
+
+/* Object paths as the reference daemon builds them.  NULL only when
+ * libvirt cannot tell the object's identity (error logged). */
+char *vb_domain_path (VbConn *conn, virDomainPtr domain);
+char *vb_domain_snapshot_path (VbConn *conn, virDomainSnapshotPtr snapshot);
+char *vb_network_path (VbConn *conn, virNetworkPtr network);
+char *vb_storage_pool_path (VbConn *conn, virStoragePoolPtr pool);
+char *vb_storage_vol_path (VbConn *conn, virStorageVolPtr vol);
+char *vb_node_device_path (VbConn *conn, virNodeDevicePtr device);
+char *vb_host_interface_path (VbConn *conn, virInterfacePtr iface);
+char *vb_nwfilter_path (VbConn *conn, virNWFilterPtr nwfilter);
+char *vb_secret_path (VbConn *conn, virSecretPtr secret);

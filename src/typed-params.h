@@ -1,0 +1,19 @@
+/* libvirt typed parameters <-> D-Bus a{sv}. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+/* An a{sv} holding each parameter with its natural D-Bus type (int -> i,
+ * uint -> u, llong -> x, ullong -> t, double -> d, boolean -> b,
+ * string -> s). */
+GVariant *vb_typed_params_to_dict (virTypedParameterPtr params, int n_params);
+
+/* Converts an a{sv} into typed parameters.  Every entry must be one of
+ * @known (as libvirt reported them) and carry that parameter's type;
+ * otherwise InvalidArgs names the offending field.  Free the result with
+ * virTypedParamsFree(). */
+gboolean vb_typed_params_from_dict (GVariant *dict,
+                                    virTypedParameterPtr known, int n_known,
+                                    virTypedParameterPtr *out_params,
+                                    int *out_n_params, GError **error);

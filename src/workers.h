@@ -1,0 +1,22 @@
+/* Worker threads for libvirt calls.  Two pools, so that calls known to
+ * take long (starting or saving a domain, migrations, ...) never queue
+ * in front of cheap ones (property reads, lookups, lists). */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+  VB_COST_CHEAP,
+  VB_COST_SLOW,
+} VbCost;
+
+typedef void (*VbWorkFunc) (gpointer data);
+
+/* @threads is the size of each pool (--threads). */
+void vb_workers_init (guint threads);
+
+/* Runs @func (@data) on a worker of the pool for @cost. */
+void vb_workers_push (VbCost cost, VbWorkFunc func, gpointer data);
+
+/* Waits for queued and running work to finish, then frees the pools. */
+void vb_workers_shutdown (void);
