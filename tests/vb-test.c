@@ -1,0 +1,299 @@
+#include "vb-test.h"
+
+#include <gio/gunixfdlist.h>
+#include <signal.h>
+#include <string.h>
+
+#define CALL_TIMEOUT_MS 20000
+#define STARTUP_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+const char *
+vb_test_daemon_binary (void)
+{
+  const char *binary = g_getenv ("VIRTBUSD");
+
+  g_assert_nonnull (binary);
+  return binary;
+}
+
+static gboolean
+name_has_owner (GDBusConnection *bus, const char *name)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
+      G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has_owner = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+  return has_owner;
+}
+
+static void
+wait_for_name (VbTestFixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + STARTUP_TIMEOUT_US;
+
+  while (!name_has_owner (f->bus, "org.libvirt"))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      /* GSubprocess reaps the child at once: no identifier once it died. */
+      g_assert_nonnull (g_subprocess_get_identifier (f->daemon));
+      g_usleep (5000);
+    }
+}
+
+void
+vb_test_setup_with_args (VbTestFixture *f, const char *const *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  f->test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (f->test_bus);
+  f->bus = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (f->test_bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (argv, (char *) vb_test_daemon_binary ());
+  g_ptr_array_add (argv, "--session");
+  for (const char *const *arg = args; arg != NULL && *arg != NULL; arg++)
+    g_ptr_array_add (argv, (char *) *arg);
+  g_ptr_array_add (argv, NULL);
+
+  f->daemon = g_subprocess_newv ((const char *const *) argv->pdata,
+                                 G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  wait_for_name (f);
+}
+
+void
+vb_test_setup (VbTestFixture *f, gconstpointer data)
+{
+  const char *const args[] = { "--connect", "Test=test:///default", NULL };
+
+  vb_test_setup_with_args (f, args);
+}
+
+void
+vb_test_stop_daemon (VbTestFixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (f->daemon == NULL)
+    return;
+  g_subprocess_send_signal (f->daemon, SIGTERM);
+  g_subprocess_wait (f->daemon, NULL, &error);
+  g_assert_no_error (error);
+  /* A sanitizer finding or a crash at exit fails the test here. */
+  g_assert_true (g_subprocess_get_if_exited (f->daemon));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->daemon), ==, 0);
+  g_clear_object (&f->daemon);
+}
+
+void
+vb_test_teardown (VbTestFixture *f, gconstpointer data)
+{
+  vb_test_stop_daemon (f);
+  g_dbus_connection_close_sync (f->bus, NULL, NULL);
+  g_clear_object (&f->bus);
+  g_test_dbus_down (f->test_bus);
+  g_clear_object (&f->test_bus);
+}
+
+GVariant *
+vb_test_call_with_fds (VbTestFixture *f, const char *path, const char *iface,
+                       const char *method, GVariant *args, GUnixFDList *fds,
+                       GError **error)
+{
+  return g_dbus_connection_call_with_unix_fd_list_sync (
+      f->bus, "org.libvirt", path, iface, method, args, NULL,
+      G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, fds, NULL, NULL, error);
+}
+
+GVariant *
+vb_test_call (VbTestFixture *f, const char *path, const char *iface,
+              const char *method, GVariant *args, const char *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_sync (
+      f->bus, "org.libvirt", path, iface, method, args,
+      reply_type != NULL ? G_VARIANT_TYPE (reply_type) : NULL,
+      G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
+
+  if (error != NULL)
+    g_test_message ("%s.%s on %s failed", iface, method, path);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  return reply;
+}
+
+GError *
+vb_test_call_expecting_error (VbTestFixture *f, const char *path,
+                              const char *iface, const char *method,
+                              GVariant *args)
+{
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      f->bus, "org.libvirt", path, iface, method, args, NULL,
+      G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
+
+  return error;
+}
+
+void
+vb_test_assert_call_error (VbTestFixture *f, const char *path,
+                           const char *iface, const char *method,
+                           GVariant *args, const char *error_name,
+                           const char *message_part)
+{
+  g_autoptr(GError) error =
+      vb_test_call_expecting_error (f, path, iface, method, args);
+  g_autofree char *remote_name = NULL;
+
+  g_assert_nonnull (error);
+  remote_name = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote_name, ==, error_name);
+  if (message_part != NULL && strstr (error->message, message_part) == NULL)
+    g_error ("%s.%s: error message '%s' lacks '%s'", iface, method,
+             error->message, message_part);
+}
+
+GVariant *
+vb_test_connect_call (VbTestFixture *f, const char *method, GVariant *args,
+                      const char *reply_type)
+{
+  return vb_test_call (f, VB_TEST_CONNECT_PATH, "org.libvirt.Connect", method,
+                       args, reply_type);
+}
+
+void
+vb_test_assert_connect_error (VbTestFixture *f, const char *method,
+                              GVariant *args, const char *error_name,
+                              const char *message_part)
+{
+  vb_test_assert_call_error (f, VB_TEST_CONNECT_PATH, "org.libvirt.Connect",
+                             method, args, error_name, message_part);
+}
+
+GVariant *
+vb_test_get_property (VbTestFixture *f, const char *path, const char *iface,
+                      const char *name)
+{
+  g_autoptr(GVariant) reply = vb_test_call (f, path,
+                                            "org.freedesktop.DBus.Properties",
+                                            "Get",
+                                            g_variant_new ("(ss)", iface, name),
+                                            "(v)");
+  GVariant *value = NULL;
+
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+GVariant *
+vb_test_get_all (VbTestFixture *f, const char *path, const char *iface)
+{
+  g_autoptr(GVariant) reply = vb_test_call (f, path,
+                                            "org.freedesktop.DBus.Properties",
+                                            "GetAll", g_variant_new ("(s)", iface),
+                                            "(a{sv})");
+  GVariant *dict = NULL;
+
+  g_variant_get (reply, "(@a{sv})", &dict);
+  return dict;
+}
+
+void
+vb_test_assert_alive (VbTestFixture *f)
+{
+  g_autoptr(GVariant) reply = vb_test_connect_call (f, "ListDomains",
+                                                    g_variant_new ("(u)", 0),
+                                                    "(ao)");
+  g_autoptr(GVariant) paths = g_variant_get_child_value (reply, 0);
+
+  g_assert_cmpuint (g_variant_n_children (paths), >=, 1);
+}
+
+char *
+vb_test_reply_path (GVariant *reply)
+{
+  const char *path;
+
+  g_variant_get (reply, "(&o)", &path);
+  return g_strdup (path);
+}
+
+struct _VbSignalRecorder {
+  GDBusConnection *bus;
+  guint subscription;
+  GQueue signals;   /* of GVariant "(os@*)": path, parameters */
+};
+
+static void
+on_recorded_signal (GDBusConnection *bus, const char *sender, const char *path,
+                    const char *iface, const char *signal_name,
+                    GVariant *parameters, gpointer data)
+{
+  VbSignalRecorder *recorder = data;
+
+  g_queue_push_tail (&recorder->signals,
+                     g_variant_ref_sink (g_variant_new ("(s@*)", path, parameters)));
+}
+
+VbSignalRecorder *
+vb_signal_recorder_new (VbTestFixture *f, const char *iface,
+                        const char *signal_name)
+{
+  VbSignalRecorder *recorder = g_new0 (VbSignalRecorder, 1);
+
+  recorder->bus = g_object_ref (f->bus);
+  recorder->subscription = g_dbus_connection_signal_subscribe (
+      f->bus, "org.libvirt", iface, signal_name, NULL, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_recorded_signal, recorder, NULL);
+  /* A round trip to the bus makes sure the match rule is in place before
+   * the test triggers anything. */
+  g_assert_true (name_has_owner (f->bus, "org.libvirt"));
+  return recorder;
+}
+
+static gboolean
+on_signal_timeout (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+GVariant *
+vb_signal_recorder_wait (VbSignalRecorder *recorder, char **out_path)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_seconds (5, on_signal_timeout, &timed_out);
+  g_autoptr(GVariant) entry = NULL;
+  GVariant *parameters = NULL;
+
+  while (g_queue_is_empty (&recorder->signals) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout);
+  g_assert_false (g_queue_is_empty (&recorder->signals));
+
+  entry = g_queue_pop_head (&recorder->signals);
+  g_variant_get (entry, "(s@*)", out_path, &parameters);
+  return parameters;
+}
+
+void
+vb_signal_recorder_free (VbSignalRecorder *recorder)
+{
+  g_dbus_connection_signal_unsubscribe (recorder->bus, recorder->subscription);
+  g_queue_clear_full (&recorder->signals, (GDestroyNotify) g_variant_unref);
+  g_object_unref (recorder->bus);
+  g_free (recorder);
+}

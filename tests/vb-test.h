@@ -1,0 +1,89 @@
+/* Shared helpers for the bus-level tests: a private bus (GTestDBus) with
+ * the built virtbusd on it, and calls that assert their outcome. */
+#pragma once
+
+#include <gio/gio.h>
+
+#define VB_TEST_CONNECT_PATH "/org/libvirt/Test"
+#define VB_TEST_DOMAIN_PATH \
+  "/org/libvirt/Test/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f"
+#define VB_TEST_DOMAIN_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f"
+#define VB_TEST_NETWORK_PATH \
+  "/org/libvirt/Test/network/_dd8fe884_6c02_601e_7551_cca97df1c5df"
+#define VB_TEST_NETWORK_UUID "dd8fe884-6c02-601e-7551-cca97df1c5df"
+#define VB_TEST_POOL_PATH \
+  "/org/libvirt/Test/storagepool/_dfe224cb_28fb_8dd0_c4b2_64eb3f0f4566"
+#define VB_TEST_POOL_UUID "dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566"
+#define VB_TEST_INTERFACE_PATH "/org/libvirt/Test/interface/aa_3abb_3acc_3add_3aee_3aff"
+
+#define VB_ERROR_LIBVIRT_NAME "org.libvirt.Error"
+#define VB_NOT_SUPPORTED_BY_DRIVER "this function is not supported by the connection driver"
+
+typedef struct {
+  GTestDBus *test_bus;
+  GDBusConnection *bus;
+  GSubprocess *daemon;
+} VbTestFixture;
+
+/* Path of the virtbusd under test (from $VIRTBUSD). */
+const char *vb_test_daemon_binary (void);
+
+/* A private bus with virtbusd serving Test=test:///default on it; the
+ * fixture functions for g_test_add(). */
+void vb_test_setup (VbTestFixture *f, gconstpointer data);
+void vb_test_teardown (VbTestFixture *f, gconstpointer data);
+
+/* Like vb_test_setup() with explicit daemon arguments (after --session). */
+void vb_test_setup_with_args (VbTestFixture *f, const char *const *args);
+
+/* Sends SIGTERM and asserts a clean exit (status 0). */
+void vb_test_stop_daemon (VbTestFixture *f);
+
+/* Calls and asserts success and the reply type; returns the reply. */
+GVariant *vb_test_call (VbTestFixture *f, const char *path, const char *iface,
+                        const char *method, GVariant *args,
+                        const char *reply_type);
+
+/* Calls with an fd list. */
+GVariant *vb_test_call_with_fds (VbTestFixture *f, const char *path,
+                                 const char *iface, const char *method,
+                                 GVariant *args, GUnixFDList *fds,
+                                 GError **error);
+
+/* Calls and returns the error (NULL on success). */
+GError *vb_test_call_expecting_error (VbTestFixture *f, const char *path,
+                                      const char *iface, const char *method,
+                                      GVariant *args);
+
+/* Calls and asserts the D-Bus error name and that the message contains
+ * @message_part (if not NULL). */
+void vb_test_assert_call_error (VbTestFixture *f, const char *path,
+                                const char *iface, const char *method,
+                                GVariant *args, const char *error_name,
+                                const char *message_part);
+
+/* A Connect method on /org/libvirt/Test. */
+GVariant *vb_test_connect_call (VbTestFixture *f, const char *method,
+                                GVariant *args, const char *reply_type);
+void vb_test_assert_connect_error (VbTestFixture *f, const char *method,
+                                   GVariant *args, const char *error_name,
+                                   const char *message_part);
+
+GVariant *vb_test_get_property (VbTestFixture *f, const char *path,
+                                const char *iface, const char *name);
+GVariant *vb_test_get_all (VbTestFixture *f, const char *path, const char *iface);
+
+/* Asserts the daemon still answers. */
+void vb_test_assert_alive (VbTestFixture *f);
+
+/* Signal capture: subscribe, act, then wait. */
+typedef struct _VbSignalRecorder VbSignalRecorder;
+VbSignalRecorder *vb_signal_recorder_new (VbTestFixture *f, const char *iface,
+                                          const char *signal_name);
+/* Waits up to 5 s for the next signal; returns its parameters and path. */
+GVariant *vb_signal_recorder_wait (VbSignalRecorder *recorder, char **out_path);
+void vb_signal_recorder_free (VbSignalRecorder *recorder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbSignalRecorder, vb_signal_recorder_free)
+
+/* The path reference of a "(o)" reply. */
+char *vb_test_reply_path (GVariant *reply);
