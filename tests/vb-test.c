@@ -155,7 +155,8 @@ vb_test_assert_call_error (VbTestFixture *f, const char *path,
       vb_test_call_expecting_error (f, path, iface, method, args);
   g_autofree char *remote_name = NULL;
 
-  g_assert_nonnull (error);
+  if (error == NULL)
+    g_error ("%s.%s on %s succeeded, expected %s", iface, method, path, error_name);
   remote_name = g_dbus_error_get_remote_error (error);
   g_assert_cmpstr (remote_name, ==, error_name);
   if (message_part != NULL && strstr (error->message, message_part) == NULL)
