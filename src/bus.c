@@ -127,8 +127,9 @@ get_all_properties (VbCall *call)
                    error->message);
           continue;
         }
-      /* Takes the (floating) value. */
-      g_variant_builder_add (&builder, "{sv}", p->name, value);
+      /* Boxed twice, as the reference daemon does on the wire: clients
+       * written against it (Cockpit reads "Name.v.v") expect that. */
+      g_variant_builder_add (&builder, "{sv}", p->name, g_variant_new_variant (value));
     }
   return g_variant_new ("(a{sv})", &builder);
 }

@@ -67,7 +67,9 @@ vb_typed_params_to_dict (virTypedParameterPtr params, int n_params)
                    params[i].type);
           continue;
         }
-      g_variant_builder_add (&builder, "{sv}", params[i].field, value);
+      /* Boxed twice, as the reference daemon sends typed parameters. */
+      g_variant_builder_add (&builder, "{sv}", params[i].field,
+                             g_variant_new_variant (value));
     }
   return g_variant_builder_end (&builder);
 }

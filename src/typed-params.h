@@ -6,7 +6,8 @@
 
 /* An a{sv} holding each parameter with its natural D-Bus type (int -> i,
  * uint -> u, llong -> x, ullong -> t, double -> d, boolean -> b,
- * string -> s). */
+ * string -> s), each boxed in one more variant as libvirt-dbus sends them
+ * (so a value reads <<int32 1>>). */
 GVariant *vb_typed_params_to_dict (virTypedParameterPtr params, int n_params);
 
 /* Converts an a{sv} into typed parameters.  Every entry must be one of

@@ -357,12 +357,14 @@ test_get_all_domain_stats (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(GVariant) reply = vb_test_connect_call (f, "GetAllDomainStats", g_variant_new ("(uu)", 1, 0), "(a(sa{sv}))");
   g_autoptr(GVariant) records = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) params = NULL;
   const char *name;
   gint32 state = -1;
 
   g_assert_cmpuint (g_variant_n_children (records), ==, 1);
-  g_variant_get_child (records, 0, "(&s@a{sv})", &name, &params);
+  g_variant_get_child (records, 0, "(&s@a{sv})", &name, &boxed);
+  params = vb_test_unbox_twice (boxed);
   g_assert_cmpstr (name, ==, "test");
   g_assert_true (g_variant_lookup (params, "state.state", "i", &state));
   g_assert_cmpint (state, ==, 1);   /* VIR_DOMAIN_RUNNING */

@@ -197,16 +197,39 @@ vb_test_get_property (VbTestFixture *f, const char *path, const char *iface,
 }
 
 GVariant *
+vb_test_unbox_twice (GVariant *dict)
+{
+  GVariantBuilder unboxed;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_builder_init (&unboxed, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      g_autoptr(GVariant) inner = NULL;
+
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+        g_error ("a{sv} value '%s' is not boxed twice", name);
+      inner = g_variant_get_variant (value);
+      g_variant_builder_add (&unboxed, "{sv}", name, inner);
+      g_variant_unref (value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&unboxed));
+}
+
+GVariant *
 vb_test_get_all (VbTestFixture *f, const char *path, const char *iface)
 {
   g_autoptr(GVariant) reply = vb_test_call (f, path,
                                             "org.freedesktop.DBus.Properties",
                                             "GetAll", g_variant_new ("(s)", iface),
                                             "(a{sv})");
-  GVariant *dict = NULL;
+  g_autoptr(GVariant) dict = NULL;
 
   g_variant_get (reply, "(@a{sv})", &dict);
-  return dict;
+  return vb_test_unbox_twice (dict);
 }
 
 void

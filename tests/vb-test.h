@@ -71,7 +71,12 @@ void vb_test_assert_connect_error (VbTestFixture *f, const char *method,
 
 GVariant *vb_test_get_property (VbTestFixture *f, const char *path,
                                 const char *iface, const char *name);
+/* Properties.GetAll; asserts every value is boxed twice as the reference
+ * daemon sends them, and returns them boxed once. */
 GVariant *vb_test_get_all (VbTestFixture *f, const char *path, const char *iface);
+/* An a{sv} whose values are variants in variants, boxed once; fails the
+ * test for a value boxed only once. */
+GVariant *vb_test_unbox_twice (GVariant *dict);
 
 /* Asserts the daemon still answers. */
 void vb_test_assert_alive (VbTestFixture *f);
