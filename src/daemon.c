@@ -2,6 +2,7 @@
 
 #include <glib-unix.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
 
 #include "bus.h"
 #include "conn.h"
@@ -144,6 +145,9 @@ vb_daemon_run (const VbOptions *options)
   VbDaemon daemon = { 0 };
 
   virSetErrorFunc (NULL, ignore_libvirt_error);
+  /* libxml2 must be initialized once before threads use it (libvirt parses
+   * XML on our workers); a first use from two threads at once races. */
+  xmlInitParser ();
   if (virInitialize () < 0)
     {
       g_printerr ("virtbusd: cannot initialize libvirt\n");

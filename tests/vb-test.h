@@ -28,6 +28,9 @@ typedef struct {
 /* Path of the virtbusd under test (from $VIRTBUSD). */
 const char *vb_test_daemon_binary (void);
 
+/* A launcher for virtbusd: leak detection on when built with ASan. */
+GSubprocessLauncher *vb_test_daemon_launcher (GSubprocessFlags flags);
+
 /* A private bus with virtbusd serving Test=test:///default on it; the
  * fixture functions for g_test_add(). */
 void vb_test_setup (VbTestFixture *f, gconstpointer data);
