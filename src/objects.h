@@ -16,6 +16,14 @@ extern const VbInterface vb_host_interface_interface;
 extern const VbInterface vb_nwfilter_interface;
 extern const VbInterface vb_secret_interface;
 
+/* org.libvirt.Domain members about snapshots; they live in snapshot.c
+ * with the rest of the snapshot code and are listed in domain.c's table.
+ * call->object is the virDomainPtr. */
+GVariant *vb_domain_list_snapshots (VbCall *call, GVariant *args, GError **error);
+GVariant *vb_domain_snapshot_create_xml (VbCall *call, GVariant *args, GError **error);
+GVariant *vb_domain_snapshot_current (VbCall *call, GVariant *args, GError **error);
+GVariant *vb_domain_snapshot_lookup_by_name (VbCall *call, GVariant *args, GError **error);
+
 /* Object paths as the reference daemon builds them.  NULL only when
  * libvirt cannot tell the object's identity (error logged). */
 char *vb_domain_path (VbConn *conn, virDomainPtr domain);
