@@ -185,6 +185,7 @@ pending_call_free (VbPendingCall *pending)
     call->iface->release (call->object);
   if (call->virconn != NULL)
     virConnectClose (call->virconn);
+  g_clear_object (&call->out_fds);
   g_free (call->segment);
   g_clear_pointer (&pending->args, g_variant_unref);
   g_free (pending);
@@ -198,8 +199,11 @@ run_pending_call (gpointer data)
   GError *error = NULL;
   GVariant *reply = execute_call (pending, &error);
 
-  /* Both consume the invocation. */
-  if (reply != NULL)
+  /* Each consumes the invocation. */
+  if (reply != NULL && pending->call.out_fds != NULL)
+    g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, reply,
+                                                             pending->call.out_fds);
+  else if (reply != NULL)
     g_dbus_method_invocation_return_value (invocation, reply);
   else
     g_dbus_method_invocation_take_error (invocation, error);
@@ -527,6 +531,40 @@ vb_libvirt_failed (GError **error)
 {
   vb_error_set_from_libvirt (error);
   return NULL;
+}
+
+GVariant *
+vb_unit_result (int rc, GError **error)
+{
+  if (rc < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+int *
+vb_call_fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds,
+                          GError **error)
+{
+  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
+  GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
+  gint n_available = fd_list != NULL ? g_unix_fd_list_get_length (fd_list) : 0;
+  const gint *available = fd_list != NULL ? g_unix_fd_list_peek_fds (fd_list, NULL) : NULL;
+  gsize n_handles = 0;
+  const gint32 *indexes = g_variant_get_fixed_array (handles, &n_handles, sizeof (gint32));
+  g_autofree int *fds = g_new0 (int, MAX (n_handles, 1));
+
+  for (gsize i = 0; i < n_handles; i++)
+    {
+      if (indexes[i] < 0 || indexes[i] >= n_available)
+        {
+          vb_invalid_args (error, "File descriptor handle %d is not in the message",
+                           indexes[i]);
+          return NULL;
+        }
+      fds[i] = available[indexes[i]];
+    }
+  *n_fds = (guint) n_handles;
+  return g_steal_pointer (&fds);
 }
 
 GVariant *

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -66,6 +67,7 @@ struct _VbCall {
   char *segment;             /* last path element below iface->kind */
   virConnectPtr virconn;     /* a reference held for the call */
   gpointer object;           /* what iface->lookup returned */
+  GUnixFDList *out_fds;      /* set by handlers that return fds ('h') */
 };
 
 /* Exports every VbConn of @conns, each with all its object kinds, on @bus.
@@ -93,9 +95,17 @@ vb_empty_to_null (const char *str)
   return (str != NULL && *str != '\0') ? str : NULL;
 }
 
+/* The fds named by @handles (an "ah" value) in the call's message; NULL
+ * with InvalidArgs when a handle names no fd of the message.  The fds
+ * stay owned by the message. */
+int *vb_call_fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds,
+                               GError **error);
+
 /* Result helpers for handlers and getters.  Each returns NULL with @error
  * set from libvirt's last error when libvirt reported a failure. */
 GVariant *vb_libvirt_failed (GError **error);
+/* "()" when @rc >= 0, else libvirt's error. */
+GVariant *vb_unit_result (int rc, GError **error);
 GVariant *vb_boolean_result (int value, GError **error);
 GVariant *vb_string_result (const char *str, GError **error);
 /* Takes ownership of @str (malloc'd by libvirt). */

@@ -348,33 +348,6 @@ connect_domain_create_xml (VbCall *call, GVariant *args, GError **error)
                           virDomainCreateXML (call->virconn, xml, flags), error);
 }
 
-/* The fds named by @handles, from the message's fd list; NULL with
- * InvalidArgs when a handle is out of range. */
-static int *
-fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds, GError **error)
-{
-  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
-  GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
-  gint n_available = fd_list != NULL ? g_unix_fd_list_get_length (fd_list) : 0;
-  const gint *available = fd_list != NULL ? g_unix_fd_list_peek_fds (fd_list, NULL) : NULL;
-  gsize n_handles = 0;
-  const gint32 *indexes = g_variant_get_fixed_array (handles, &n_handles, sizeof (gint32));
-  g_autofree int *fds = g_new0 (int, MAX (n_handles, 1));
-
-  for (gsize i = 0; i < n_handles; i++)
-    {
-      if (indexes[i] < 0 || indexes[i] >= n_available)
-        {
-          vb_invalid_args (error, "File descriptor handle %d is not in the message",
-                           indexes[i]);
-          return NULL;
-        }
-      fds[i] = available[indexes[i]];
-    }
-  *n_fds = (guint) n_handles;
-  return g_steal_pointer (&fds);
-}
-
 static GVariant *
 connect_domain_create_xml_with_files (VbCall *call, GVariant *args, GError **error)
 {
@@ -385,7 +358,7 @@ connect_domain_create_xml_with_files (VbCall *call, GVariant *args, GError **err
   g_autofree int *fds = NULL;
 
   g_variant_get (args, "(&s@ahu)", &xml, &handles, &flags);
-  fds = fds_from_handles (call, handles, &n_fds, error);
+  fds = vb_call_fds_from_handles (call, handles, &n_fds, error);
   if (fds == NULL)
     return NULL;
   return vb_object_reply (call, &vb_domain_interface,
@@ -440,9 +413,8 @@ connect_domain_restore (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(&s&su)", &from, &xml, &flags);
-  if (virDomainRestoreFlags (call->virconn, from, vb_empty_to_null (xml), flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virDomainRestoreFlags (call->virconn, from,
+                                               vb_empty_to_null (xml), flags), error);
 }
 
 static GVariant *
@@ -452,9 +424,8 @@ connect_domain_save_image_define_xml (VbCall *call, GVariant *args, GError **err
   guint flags;
 
   g_variant_get (args, "(&s&su)", &file, &xml, &flags);
-  if (virDomainSaveImageDefineXML (call->virconn, file, xml, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virDomainSaveImageDefineXML (call->virconn, file, xml, flags),
+                         error);
 }
 
 static GVariant *
@@ -727,9 +698,7 @@ connect_interface_change_begin (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (virInterfaceChangeBegin (call->virconn, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virInterfaceChangeBegin (call->virconn, flags), error);
 }
 
 static GVariant *
@@ -738,9 +707,7 @@ connect_interface_change_commit (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (virInterfaceChangeCommit (call->virconn, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virInterfaceChangeCommit (call->virconn, flags), error);
 }
 
 static GVariant *
@@ -749,9 +716,7 @@ connect_interface_change_rollback (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (virInterfaceChangeRollback (call->virconn, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virInterfaceChangeRollback (call->virconn, flags), error);
 }
 
 /* ---- network filters -------------------------------------------------- */
