@@ -62,7 +62,62 @@ host_interface_get_name (VbCall *call, GError **error)
   return vb_string_result (virInterfaceGetName (call->object), error);
 }
 
+/* Methods taking only flags and returning nothing: one libvirt call. */
+typedef int (*VbHostInterfaceFlagsFunc) (virInterfacePtr iface, unsigned int flags);
+
+static GVariant *
+call_with_flags (VbCall *call, GVariant *args, VbHostInterfaceFlagsFunc func,
+                 GError **error)
+{
+  guint flags;
+
+  g_variant_get (args, "(u)", &flags);
+  if (func (call->object, flags) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+host_interface_create (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virInterfaceCreate, error);
+}
+
+static GVariant *
+host_interface_destroy (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virInterfaceDestroy, error);
+}
+
+static GVariant *
+host_interface_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virInterfaceGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+host_interface_undefine (VbCall *call, GVariant *args, GError **error)
+{
+  if (virInterfaceUndefine (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+#define CHEAP VB_COST_CHEAP
+#define SLOW VB_COST_SLOW
+
 static const VbMethod host_interface_methods[] = {
+  { "Create", host_interface_create, "interface:start", SLOW },
+  { "Destroy", host_interface_destroy, "interface:stop", SLOW },
+  { "GetXMLDesc", host_interface_get_xml_desc, "interface:read", CHEAP },
+  { "Undefine", host_interface_undefine, "interface:delete", CHEAP },
   { NULL }
 };
 

@@ -2,6 +2,8 @@
  * <connection>/network/_<UUID>. */
 #include "objects.h"
 
+#include <stdlib.h>
+
 #include "libvirt-glib-compat.h"
 
 #define NETWORK_KIND "network"
@@ -92,7 +94,109 @@ network_get_uuid (VbCall *call, GError **error)
   return g_variant_new_string (uuid);
 }
 
+/* Methods without arguments or result: one libvirt call. */
+typedef int (*VbNetworkFunc) (virNetworkPtr network);
+
+static GVariant *
+call_without_arguments (VbCall *call, VbNetworkFunc func, GError **error)
+{
+  if (func (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+network_create (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNetworkCreate, error);
+}
+
+static GVariant *
+network_destroy (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNetworkDestroy, error);
+}
+
+static GVariant *
+network_undefine (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNetworkUndefine, error);
+}
+
+/* libvirt leaves optional lease fields NULL; D-Bus strings cannot be. */
+static const char *
+null_to_empty (const char *str)
+{
+  return str != NULL ? str : "";
+}
+
+static GVariant *
+network_get_dhcp_leases (VbCall *call, GVariant *args, GError **error)
+{
+  const char *mac;
+  guint flags;
+  virNetworkDHCPLeasePtr *leases = NULL;
+  int n_leases;
+  GVariantBuilder builder;
+
+  g_variant_get (args, "(&su)", &mac, &flags);
+  n_leases = virNetworkGetDHCPLeases (call->object, vb_empty_to_null (mac), &leases, flags);
+  if (n_leases < 0)
+    return vb_libvirt_failed (error);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sxisssuss)"));
+  for (int i = 0; i < n_leases; i++)
+    {
+      virNetworkDHCPLeasePtr lease = leases[i];
+
+      g_variant_builder_add (&builder, "(sxisssuss)", null_to_empty (lease->iface),
+                             (gint64) lease->expirytime, lease->type,
+                             null_to_empty (lease->mac), null_to_empty (lease->iaid),
+                             null_to_empty (lease->ipaddr), lease->prefix,
+                             null_to_empty (lease->hostname),
+                             null_to_empty (lease->clientid));
+      virNetworkDHCPLeaseFree (lease);
+    }
+  free (leases);
+  return g_variant_new ("(a(sxisssuss))", &builder);
+}
+
+static GVariant *
+network_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virNetworkGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+network_update (VbCall *call, GVariant *args, GError **error)
+{
+  guint command, section, flags;
+  gint32 parent_index;
+  const char *xml;
+
+  g_variant_get (args, "(uui&su)", &command, &section, &parent_index, &xml, &flags);
+  if (virNetworkUpdate (call->object, command, section, parent_index, xml, flags) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+#define CHEAP VB_COST_CHEAP
+#define SLOW VB_COST_SLOW
+
 static const VbMethod network_methods[] = {
+  { "Create", network_create, "network:start", SLOW },
+  { "Destroy", network_destroy, "network:stop", SLOW },
+  { "GetDHCPLeases", network_get_dhcp_leases, "network:read", CHEAP },
+  { "GetXMLDesc", network_get_xml_desc, "network:read", CHEAP },
+  { "Undefine", network_undefine, "network:delete", CHEAP },
+  { "Update", network_update, "network:write", SLOW },
   { NULL }
 };
 

@@ -2,6 +2,8 @@
  * <connection>/nodedev/<escaped device name>. */
 #include "objects.h"
 
+#include <stdlib.h>
+
 #include "libvirt-glib-compat.h"
 
 #define NODE_DEVICE_KIND "nodedev"
@@ -66,7 +68,95 @@ node_device_get_parent (VbCall *call, GError **error)
   return g_variant_new_string (parent);
 }
 
+/* Methods without arguments or result: one libvirt call. */
+typedef int (*VbNodeDeviceFunc) (virNodeDevicePtr device);
+
+static GVariant *
+call_without_arguments (VbCall *call, VbNodeDeviceFunc func, GError **error)
+{
+  if (func (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+node_device_destroy (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNodeDeviceDestroy, error);
+}
+
+static GVariant *
+node_device_re_attach (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNodeDeviceReAttach, error);
+}
+
+static GVariant *
+node_device_reset (VbCall *call, GVariant *args, GError **error)
+{
+  return call_without_arguments (call, virNodeDeviceReset, error);
+}
+
+static GVariant *
+node_device_detach (VbCall *call, GVariant *args, GError **error)
+{
+  const char *driver_name;
+  guint flags;
+
+  g_variant_get (args, "(&su)", &driver_name, &flags);
+  if (virNodeDeviceDetachFlags (call->object, driver_name, flags) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+node_device_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virNodeDeviceGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+node_device_list_caps (VbCall *call, GVariant *args, GError **error)
+{
+  int n_caps = virNodeDeviceNumOfCaps (call->object);
+  g_autofree char **names = NULL;
+  GVariantBuilder builder;
+
+  if (n_caps < 0)
+    return vb_libvirt_failed (error);
+  names = g_new0 (char *, n_caps + 1);
+  /* The list may have changed since it was counted: libvirt fills at
+   * most n_caps names and says how many. */
+  n_caps = virNodeDeviceListCaps (call->object, names, n_caps);
+  if (n_caps < 0)
+    return vb_libvirt_failed (error);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("as"));
+  for (int i = 0; i < n_caps; i++)
+    {
+      g_variant_builder_add (&builder, "s", names[i]);
+      free (names[i]);
+    }
+  return g_variant_new ("(as)", &builder);
+}
+
+#define CHEAP VB_COST_CHEAP
+#define SLOW VB_COST_SLOW
+
 static const VbMethod node_device_methods[] = {
+  { "Destroy", node_device_destroy, "node-device:stop", SLOW },
+  { "Detach", node_device_detach, "node-device:detach", SLOW },
+  { "GetXMLDesc", node_device_get_xml_desc, "node-device:read", CHEAP },
+  { "ListCaps", node_device_list_caps, "node-device:read", CHEAP },
+  { "ReAttach", node_device_re_attach, "node-device:detach", SLOW },
+  { "Reset", node_device_reset, "node-device:detach", SLOW },
   { NULL }
 };
 

@@ -59,7 +59,30 @@ nwfilter_get_uuid (VbCall *call, GError **error)
   return g_variant_new_string (uuid);
 }
 
+static GVariant *
+nwfilter_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virNWFilterGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+nwfilter_undefine (VbCall *call, GVariant *args, GError **error)
+{
+  if (virNWFilterUndefine (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
 static const VbMethod nwfilter_methods[] = {
+  { "GetXMLDesc", nwfilter_get_xml_desc, "nwfilter:read", VB_COST_CHEAP },
+  { "Undefine", nwfilter_undefine, "nwfilter:delete", VB_COST_CHEAP },
   { NULL }
 };
 

@@ -2,6 +2,9 @@
  * Secret values never reach a log. */
 #include "objects.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "libvirt-glib-compat.h"
 
 #define SECRET_KIND "secret"
@@ -69,7 +72,68 @@ secret_get_usage_type (VbCall *call, GError **error)
   return g_variant_new_int32 (usage_type);
 }
 
+/* The value is copied into the reply, then wiped from our memory. */
+static GVariant *
+secret_get_value (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  size_t size = 0;
+  unsigned char *value;
+  GVariant *bytes;
+
+  g_variant_get (args, "(u)", &flags);
+  value = virSecretGetValue (call->object, &size, flags);
+  if (value == NULL)
+    return vb_libvirt_failed (error);
+  bytes = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, value, size, 1);
+  explicit_bzero (value, size);
+  free (value);
+  return g_variant_new_tuple (&bytes, 1);
+}
+
+static GVariant *
+secret_set_value (VbCall *call, GVariant *args, GError **error)
+{
+  g_autoptr(GVariant) bytes = NULL;
+  guint flags;
+  gsize size = 0;
+  const guchar *value;
+  /* An empty "ay" may come without any data pointer; libvirt wants one. */
+  static const guchar empty[1] = { 0 };
+
+  g_variant_get (args, "(@ayu)", &bytes, &flags);
+  value = g_variant_get_fixed_array (bytes, &size, 1);
+  if (virSecretSetValue (call->object, size > 0 ? value : empty, size, flags) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+secret_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virSecretGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+secret_undefine (VbCall *call, GVariant *args, GError **error)
+{
+  if (virSecretUndefine (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
 static const VbMethod secret_methods[] = {
+  { "GetValue", secret_get_value, "secret:read-secure", VB_COST_CHEAP },
+  { "GetXMLDesc", secret_get_xml_desc, "secret:read", VB_COST_CHEAP },
+  { "SetValue", secret_set_value, "secret:write", VB_COST_CHEAP },
+  { "Undefine", secret_undefine, "secret:delete", VB_COST_CHEAP },
   { NULL }
 };
 

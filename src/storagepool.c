@@ -92,7 +92,152 @@ storage_pool_get_uuid (VbCall *call, GError **error)
   return g_variant_new_string (uuid);
 }
 
+/* Methods taking only flags and returning nothing: one libvirt call. */
+typedef int (*VbPoolFlagsFunc) (virStoragePoolPtr pool, unsigned int flags);
+
+static GVariant *
+call_with_flags (VbCall *call, GVariant *args, VbPoolFlagsFunc func, GError **error)
+{
+  guint flags;
+
+  g_variant_get (args, "(u)", &flags);
+  if (func (call->object, flags) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+storage_pool_build (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virStoragePoolBuild, error);
+}
+
+static GVariant *
+storage_pool_create (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virStoragePoolCreate, error);
+}
+
+static GVariant *
+storage_pool_delete (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virStoragePoolDelete, error);
+}
+
+static GVariant *
+storage_pool_refresh (VbCall *call, GVariant *args, GError **error)
+{
+  return call_with_flags (call, args, virStoragePoolRefresh, error);
+}
+
+static GVariant *
+storage_pool_destroy (VbCall *call, GVariant *args, GError **error)
+{
+  if (virStoragePoolDestroy (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+storage_pool_undefine (VbCall *call, GVariant *args, GError **error)
+{
+  if (virStoragePoolUndefine (call->object) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+storage_pool_get_info (VbCall *call, GVariant *args, GError **error)
+{
+  virStoragePoolInfo info = { 0 };
+
+  if (virStoragePoolGetInfo (call->object, &info) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("((ittt))", info.state, (guint64) info.capacity,
+                        (guint64) info.allocation, (guint64) info.available);
+}
+
+static GVariant *
+storage_pool_get_xml_desc (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  g_autofree char *xml = NULL;
+
+  g_variant_get (args, "(u)", &flags);
+  xml = virStoragePoolGetXMLDesc (call->object, flags);
+  if (xml == NULL)
+    return vb_libvirt_failed (error);
+  return g_variant_new ("(s)", xml);
+}
+
+static GVariant *
+storage_pool_list_storage_volumes (VbCall *call, GVariant *args, GError **error)
+{
+  guint flags;
+  virStorageVolPtr *vols = NULL;
+  int n;
+
+  g_variant_get (args, "(u)", &flags);
+  n = virStoragePoolListAllVolumes (call->object, &vols, flags);
+  return vb_object_list_reply (call, &vb_storage_vol_interface, (gpointer *) vols,
+                               n, error);
+}
+
+static GVariant *
+storage_pool_storage_vol_create_xml (VbCall *call, GVariant *args, GError **error)
+{
+  const char *xml;
+  guint flags;
+
+  g_variant_get (args, "(&su)", &xml, &flags);
+  return vb_object_reply (call, &vb_storage_vol_interface,
+                          virStorageVolCreateXML (call->object, xml, flags), error);
+}
+
+static GVariant *
+storage_pool_storage_vol_create_xml_from (VbCall *call, GVariant *args, GError **error)
+{
+  const char *xml, *key;
+  guint flags;
+  g_autoptr(virStorageVol) source = NULL;
+
+  g_variant_get (args, "(&s&su)", &xml, &key, &flags);
+  /* As the reference daemon: the source volume is named by its key, and
+   * an unknown key is libvirt's error. */
+  source = virStorageVolLookupByKey (call->virconn, key);
+  if (source == NULL)
+    return vb_libvirt_failed (error);
+  return vb_object_reply (call, &vb_storage_vol_interface,
+                          virStorageVolCreateXMLFrom (call->object, xml, source, flags),
+                          error);
+}
+
+static GVariant *
+storage_pool_storage_vol_lookup_by_name (VbCall *call, GVariant *args, GError **error)
+{
+  const char *name;
+
+  g_variant_get (args, "(&s)", &name);
+  return vb_object_reply (call, &vb_storage_vol_interface,
+                          virStorageVolLookupByName (call->object, name), error);
+}
+
+#define CHEAP VB_COST_CHEAP
+#define SLOW VB_COST_SLOW
+
 static const VbMethod storage_pool_methods[] = {
+  { "Build", storage_pool_build, "storage-pool:format", SLOW },
+  { "Create", storage_pool_create, "storage-pool:start", SLOW },
+  { "Delete", storage_pool_delete, "storage-pool:format", SLOW },
+  { "Destroy", storage_pool_destroy, "storage-pool:stop", SLOW },
+  { "GetInfo", storage_pool_get_info, "storage-pool:read", CHEAP },
+  { "GetXMLDesc", storage_pool_get_xml_desc, "storage-pool:read", CHEAP },
+  { "ListStorageVolumes", storage_pool_list_storage_volumes, "storage-pool:search-storage-vols", CHEAP },
+  { "Refresh", storage_pool_refresh, "storage-pool:refresh", SLOW },
+  { "StorageVolCreateXML", storage_pool_storage_vol_create_xml, "storage-vol:create", SLOW },
+  { "StorageVolCreateXMLFrom", storage_pool_storage_vol_create_xml_from, "storage-vol:create", SLOW },
+  { "StorageVolLookupByName", storage_pool_storage_vol_lookup_by_name, "storage-vol:getattr", CHEAP },
+  { "Undefine", storage_pool_undefine, "storage-pool:delete", CHEAP },
   { NULL }
 };
 
