@@ -175,3 +175,11 @@ vb_typed_params_from_dict (GVariant *dict, virTypedParameterPtr known,
   *out_n_params = n_params;
   return TRUE;
 }
+
+void
+vb_typed_params_clear (VbTypedParams *params)
+{
+  virTypedParamsFree (params->params, params->n);
+  params->params = NULL;
+  params->n = 0;
+}

@@ -18,3 +18,12 @@ gboolean vb_typed_params_from_dict (GVariant *dict,
                                     virTypedParameterPtr known, int n_known,
                                     virTypedParameterPtr *out_params,
                                     int *out_n_params, GError **error);
+
+/* Typed parameters owned by libvirt's allocator, freed together. */
+typedef struct {
+  virTypedParameterPtr params;
+  int n;
+} VbTypedParams;
+
+void vb_typed_params_clear (VbTypedParams *params);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbTypedParams, vb_typed_params_clear)

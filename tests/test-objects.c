@@ -1,6 +1,6 @@
 /* The object paths Connect returns: each answers Introspect with its
  * interface and Get/GetAll with its properties; writable Autostart;
- * unknown and malformed paths; members still to come answer NotSupported. */
+ * unknown and malformed paths. */
 #include <string.h>
 
 #include "vb-test.h"
@@ -8,7 +8,6 @@
 #define PROPERTIES "org.freedesktop.DBus.Properties"
 #define UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
 #define INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
-#define NOT_SUPPORTED "org.freedesktop.DBus.Error.NotSupported"
 
 #define CUSTOM_VOLUME_PATH "/org/libvirt/Custom/storagevol/_2fvbpool_2fdisk1_2eimg"
 #define CUSTOM_POOL_PATH "/org/libvirt/Custom/storagepool/_35bb2ad9_388a_cdfe_461a_b8907f6e53fe"
@@ -326,15 +325,6 @@ test_unknown_member (VbTestFixture *f, gconstpointer data)
 }
 
 static void
-test_members_of_later_issues_not_supported (VbTestFixture *f, gconstpointer data)
-{
-  vb_test_assert_call_error (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "Suspend", NULL,
-                             NOT_SUPPORTED, "org.libvirt.Domain.Suspend");
-  vb_test_assert_call_error (f, VB_TEST_NETWORK_PATH, "org.libvirt.Network", "GetXMLDesc",
-                             g_variant_new ("(u)", 0), NOT_SUPPORTED, "org.libvirt.Network.GetXMLDesc");
-}
-
-static void
 test_tree_introspection (VbTestFixture *f, gconstpointer data)
 {
   g_autofree char *root = introspect (f, "/org/libvirt");
@@ -379,7 +369,6 @@ main (int argc, char **argv)
   ADD ("nwfilter-secret-snapshot", test_nwfilter_secret_snapshot_introspect);
   ADD ("unknown-objects", test_unknown_objects);
   ADD ("unknown-member", test_unknown_member);
-  ADD ("later-members-not-supported", test_members_of_later_issues_not_supported);
   ADD ("tree", test_tree_introspection);
 #undef ADD
 

@@ -2,6 +2,7 @@
 
 #include <gio/gunixfdlist.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #define CALL_TIMEOUT_MS 20000
@@ -16,11 +17,21 @@ vb_test_daemon_binary (void)
   return binary;
 }
 
+/* In the child before exec: a test that dies (a failed assertion aborts)
+ * takes its daemon with it, instead of leaving it to hold the test
+ * runner's pipes open. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 GSubprocessLauncher *
 vb_test_daemon_launcher (GSubprocessFlags flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
 
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* The test programs run with leak detection off (GTestDBus forks a
    * watcher whose inherited threads LeakSanitizer cannot account for);
    * the daemon under test runs with it on. */
