@@ -72,9 +72,7 @@ call_with_flags (VbCall *call, GVariant *args, VbHostInterfaceFlagsFunc func,
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (func (call->object, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (func (call->object, flags), error);
 }
 
 static GVariant *
@@ -105,9 +103,7 @@ host_interface_get_xml_desc (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 host_interface_undefine (VbCall *call, GVariant *args, GError **error)
 {
-  if (virInterfaceUndefine (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virInterfaceUndefine (call->object), error);
 }
 
 #define CHEAP VB_COST_CHEAP

@@ -94,33 +94,22 @@ network_get_uuid (VbCall *call, GError **error)
   return g_variant_new_string (uuid);
 }
 
-/* Methods without arguments or result: one libvirt call. */
-typedef int (*VbNetworkFunc) (virNetworkPtr network);
-
-static GVariant *
-call_without_arguments (VbCall *call, VbNetworkFunc func, GError **error)
-{
-  if (func (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
-}
-
 static GVariant *
 network_create (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNetworkCreate, error);
+  return vb_unit_result (virNetworkCreate (call->object), error);
 }
 
 static GVariant *
 network_destroy (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNetworkDestroy, error);
+  return vb_unit_result (virNetworkDestroy (call->object), error);
 }
 
 static GVariant *
 network_undefine (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNetworkUndefine, error);
+  return vb_unit_result (virNetworkUndefine (call->object), error);
 }
 
 /* libvirt leaves optional lease fields NULL; D-Bus strings cannot be. */
@@ -182,9 +171,8 @@ network_update (VbCall *call, GVariant *args, GError **error)
   const char *xml;
 
   g_variant_get (args, "(uui&su)", &command, &section, &parent_index, &xml, &flags);
-  if (virNetworkUpdate (call->object, command, section, parent_index, xml, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virNetworkUpdate (call->object, command, section, parent_index,
+                                            xml, flags), error);
 }
 
 #define CHEAP VB_COST_CHEAP

@@ -68,33 +68,22 @@ node_device_get_parent (VbCall *call, GError **error)
   return g_variant_new_string (parent);
 }
 
-/* Methods without arguments or result: one libvirt call. */
-typedef int (*VbNodeDeviceFunc) (virNodeDevicePtr device);
-
-static GVariant *
-call_without_arguments (VbCall *call, VbNodeDeviceFunc func, GError **error)
-{
-  if (func (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
-}
-
 static GVariant *
 node_device_destroy (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNodeDeviceDestroy, error);
+  return vb_unit_result (virNodeDeviceDestroy (call->object), error);
 }
 
 static GVariant *
 node_device_re_attach (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNodeDeviceReAttach, error);
+  return vb_unit_result (virNodeDeviceReAttach (call->object), error);
 }
 
 static GVariant *
 node_device_reset (VbCall *call, GVariant *args, GError **error)
 {
-  return call_without_arguments (call, virNodeDeviceReset, error);
+  return vb_unit_result (virNodeDeviceReset (call->object), error);
 }
 
 static GVariant *
@@ -104,9 +93,7 @@ node_device_detach (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(&su)", &driver_name, &flags);
-  if (virNodeDeviceDetachFlags (call->object, driver_name, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virNodeDeviceDetachFlags (call->object, driver_name, flags), error);
 }
 
 static GVariant *

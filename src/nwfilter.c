@@ -75,9 +75,7 @@ nwfilter_get_xml_desc (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 nwfilter_undefine (VbCall *call, GVariant *args, GError **error)
 {
-  if (virNWFilterUndefine (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virNWFilterUndefine (call->object), error);
 }
 
 static const VbMethod nwfilter_methods[] = {

@@ -103,9 +103,8 @@ secret_set_value (VbCall *call, GVariant *args, GError **error)
 
   g_variant_get (args, "(@ayu)", &bytes, &flags);
   value = g_variant_get_fixed_array (bytes, &size, 1);
-  if (virSecretSetValue (call->object, size > 0 ? value : empty, size, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virSecretSetValue (call->object, size > 0 ? value : empty,
+                                             size, flags), error);
 }
 
 static GVariant *
@@ -124,9 +123,7 @@ secret_get_xml_desc (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 secret_undefine (VbCall *call, GVariant *args, GError **error)
 {
-  if (virSecretUndefine (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virSecretUndefine (call->object), error);
 }
 
 static const VbMethod secret_methods[] = {

@@ -101,9 +101,7 @@ call_with_flags (VbCall *call, GVariant *args, VbPoolFlagsFunc func, GError **er
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (func (call->object, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (func (call->object, flags), error);
 }
 
 static GVariant *
@@ -133,17 +131,13 @@ storage_pool_refresh (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 storage_pool_destroy (VbCall *call, GVariant *args, GError **error)
 {
-  if (virStoragePoolDestroy (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virStoragePoolDestroy (call->object), error);
 }
 
 static GVariant *
 storage_pool_undefine (VbCall *call, GVariant *args, GError **error)
 {
-  if (virStoragePoolUndefine (call->object) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virStoragePoolUndefine (call->object), error);
 }
 
 static GVariant *

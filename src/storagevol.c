@@ -72,9 +72,7 @@ storage_vol_delete (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(u)", &flags);
-  if (virStorageVolDelete (call->object, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virStorageVolDelete (call->object, flags), error);
 }
 
 static GVariant *
@@ -110,9 +108,7 @@ storage_vol_resize (VbCall *call, GVariant *args, GError **error)
   guint flags;
 
   g_variant_get (args, "(tu)", &capacity, &flags);
-  if (virStorageVolResize (call->object, capacity, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virStorageVolResize (call->object, capacity, flags), error);
 }
 
 static GVariant *
@@ -121,9 +117,7 @@ storage_vol_wipe (VbCall *call, GVariant *args, GError **error)
   guint pattern, flags;
 
   g_variant_get (args, "(uu)", &pattern, &flags);
-  if (virStorageVolWipePattern (call->object, pattern, flags) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
+  return vb_unit_result (virStorageVolWipePattern (call->object, pattern, flags), error);
 }
 
 /* ---- data transfer (not in the reference daemon) ---------------------- */

@@ -347,3 +347,139 @@ vb_signal_recorder_free (VbSignalRecorder *recorder)
   g_object_unref (recorder->bus);
   g_free (recorder);
 }
+
+/* ---- object kinds below a connection ---------------------------------- */
+
+GDBusInterfaceInfo *
+vb_test_introspect_interface (VbTestFixture *f, const char *path, const char *iface,
+                              GDBusNodeInfo **out_node)
+{
+  g_autoptr(GVariant) reply = vb_test_call (f, path, "org.freedesktop.DBus.Introspectable",
+                                            "Introspect", NULL, "(s)");
+  g_autoptr(GError) error = NULL;
+  const char *xml;
+  GDBusInterfaceInfo *info;
+
+  g_variant_get (reply, "(&s)", &xml);
+  *out_node = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_lookup_interface (*out_node, iface);
+  g_assert_nonnull (info);
+  return info;
+}
+
+static GVariant *
+filler_value (const GVariantType *type, const char *text, guint32 number)
+{
+  switch (g_variant_type_peek_string (type)[0])
+    {
+    case 's':
+      return g_variant_new_string (text);
+    case 'o':
+      return g_variant_new_object_path ("/");
+    case 'b':
+      return g_variant_new_boolean (FALSE);
+    case 'y':
+      return g_variant_new_byte ((guchar) number);
+    case 'i':
+      return g_variant_new_int32 ((gint32) number);
+    case 'u':
+      return g_variant_new_uint32 (number);
+    case 'x':
+      return g_variant_new_int64 (number);
+    case 't':
+      return g_variant_new_uint64 (number);
+    case 'h':
+      return g_variant_new_handle ((gint32) number);
+    case 'd':
+      return g_variant_new_double (number);
+    case 'a':
+      return g_variant_new_array (g_variant_type_element (type), NULL, 0);
+    default:
+      g_error ("no filler for argument type %s", g_variant_type_peek_string (type));
+    }
+}
+
+GVariant *
+vb_test_filler_args (const GDBusMethodInfo *method, const char *text, guint32 number)
+{
+  GVariantBuilder args;
+
+  g_variant_builder_init (&args, G_VARIANT_TYPE_TUPLE);
+  for (GDBusArgInfo **arg = method->in_args; arg != NULL && *arg != NULL; arg++)
+    g_variant_builder_add_value (&args, filler_value (G_VARIANT_TYPE ((*arg)->signature),
+                                                      text, number));
+  return g_variant_builder_end (&args);
+}
+
+#define UNKNOWN_OBJECT_NAME "org.freedesktop.DBus.Error.UnknownObject"
+#define INVALID_ARGS_NAME "org.freedesktop.DBus.Error.InvalidArgs"
+
+void
+vb_test_assert_object_gone (VbTestFixture *f, const char *path, const char *iface)
+{
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  GDBusInterfaceInfo *info = vb_test_introspect_interface (f, path, iface, &node);
+
+  vb_test_assert_call_error (f, path, "org.freedesktop.DBus.Properties", "GetAll",
+                             g_variant_new ("(s)", iface), UNKNOWN_OBJECT_NAME, NULL);
+  for (GDBusPropertyInfo **p = info->properties; p != NULL && *p != NULL; p++)
+    vb_test_assert_call_error (f, path, "org.freedesktop.DBus.Properties", "Get",
+                               g_variant_new ("(ss)", iface, (*p)->name),
+                               UNKNOWN_OBJECT_NAME, NULL);
+  for (GDBusMethodInfo **m = info->methods; m != NULL && *m != NULL; m++)
+    vb_test_assert_call_error (f, path, iface, (*m)->name,
+                               vb_test_filler_args (*m, "x", 0), UNKNOWN_OBJECT_NAME, NULL);
+}
+
+static void
+assert_rejected_as_malformed (VbTestFixture *f, const char *path, const char *iface,
+                              const char *method, GVariant *args)
+{
+  g_autoptr(GError) error = vb_test_call_expecting_error (f, path, iface, method, args);
+  g_autofree char *name = NULL;
+
+  if (error == NULL)
+    g_error ("%s.%s on %s answered malformed arguments with a reply", iface, method, path);
+  name = g_dbus_error_get_remote_error (error);
+  if (g_strcmp0 (name, VB_ERROR_LIBVIRT_NAME) != 0 && g_strcmp0 (name, INVALID_ARGS_NAME) != 0)
+    g_error ("%s.%s on %s: unexpected error %s: %s", iface, method, path, name, error->message);
+}
+
+/* The daemon still answers a libvirt call on the connection of @path
+ * (<connection>/<kind>/<object>). */
+static void
+assert_connection_answers (VbTestFixture *f, const char *path)
+{
+  g_autofree char *conn_path = g_strdup (path);
+  g_autoptr(GVariant) version = NULL;
+
+  for (int i = 0; i < 2; i++)
+    *strrchr (conn_path, '/') = '\0';
+  version = vb_test_get_property (f, conn_path, "org.libvirt.Connect", "LibVersion");
+  g_assert_cmpuint (g_variant_get_uint64 (version), >, 0);
+}
+
+void
+vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface,
+                      const char *text, guint32 number, const char *const *skip)
+{
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  GDBusInterfaceInfo *info = vb_test_introspect_interface (f, path, iface, &node);
+
+  for (GDBusMethodInfo **m = info->methods; m != NULL && *m != NULL; m++)
+    {
+      gboolean has_args = (*m)->in_args != NULL && (*m)->in_args[0] != NULL;
+
+      /* No method of ours takes four strings. */
+      vb_test_assert_call_error (f, path, iface, (*m)->name,
+                                 g_variant_new ("(ssss)", "a", "b", "c", "d"),
+                                 INVALID_ARGS_NAME, NULL);
+      if (!has_args || (skip != NULL && g_strv_contains (skip, (*m)->name)))
+        continue;
+      vb_test_assert_call_error (f, path, iface, (*m)->name, NULL, INVALID_ARGS_NAME, NULL);
+      assert_rejected_as_malformed (f, path, iface, (*m)->name,
+                                    vb_test_filler_args (*m, text, number));
+    }
+  assert_connection_answers (f, path);
+}

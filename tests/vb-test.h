@@ -95,3 +95,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbSignalRecorder, vb_signal_recorder_free)
 
 /* The path reference of a "(o)" reply. */
 char *vb_test_reply_path (GVariant *reply);
+
+/* ---- object kinds below a connection (networks, storage, ...) ---------- */
+
+/* @iface as @path introspects it; the node it belongs to is returned in
+ * @out_node (free it after use). */
+GDBusInterfaceInfo *vb_test_introspect_interface (VbTestFixture *f, const char *path,
+                                                  const char *iface,
+                                                  GDBusNodeInfo **out_node);
+
+/* Arguments of the right types for @method: @text in every string, @number
+ * in every integer (and handle), FALSE, empty arrays and dictionaries. */
+GVariant *vb_test_filler_args (const GDBusMethodInfo *method, const char *text,
+                               guint32 number);
+
+/* The path of a removed object shows nothing stale: Get, GetAll and every
+ * method of @iface (with well-typed arguments) answer UnknownObject. */
+void vb_test_assert_object_gone (VbTestFixture *f, const char *path, const char *iface);
+
+/* Malformed calls on one object, then the daemon must still answer: every
+ * method of @iface called with a wrong signature answers InvalidArgs, and
+ * every method that has arguments, called with @text in its strings and
+ * @number in its integers, answers an error named org.libvirt.Error or
+ * InvalidArgs (never a reply, never nothing).  Methods named in @skip
+ * (NULL-terminated, or NULL) are left out of the second pass. */
+void vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface,
+                           const char *text, guint32 number,
+                           const char *const *skip);
