@@ -648,7 +648,8 @@ static unsigned char *
 cpumap_from_variant (GVariant *booleans, int *maplen, GError **error)
 {
   gsize n_cpus = 0;
-  const gboolean *used = g_variant_get_fixed_array (booleans, &n_cpus, sizeof (gboolean));
+  /* GVariant stores each boolean in one byte. */
+  const guint8 *used = g_variant_get_fixed_array (booleans, &n_cpus, sizeof (guint8));
   unsigned char *cpumap;
 
   if (n_cpus == 0)
@@ -823,12 +824,12 @@ domain_set_guest_vcpus (VbCall *call, GVariant *args, GError **error)
   gint32 state;
   guint flags;
   gsize n_vcpus = 0;
-  const gboolean *selected;
+  const guint8 *selected;
   g_autoptr(GString) list = g_string_new ("");
 
   g_variant_get (args, "(@abiu)", &booleans, &state, &flags);
   /* libvirt takes the vCPUs as a list such as "0,2". */
-  selected = g_variant_get_fixed_array (booleans, &n_vcpus, sizeof (gboolean));
+  selected = g_variant_get_fixed_array (booleans, &n_vcpus, sizeof (guint8));
   for (gsize vcpu = 0; vcpu < n_vcpus; vcpu++)
     {
       if (selected[vcpu])
@@ -1279,7 +1280,9 @@ params_reply (VbCall *call, DomainParamsFetch fetch, const char *device, guint f
 }
 
 /* The current values say which names and types libvirt takes, so a wrong
- * name or type is InvalidArgs naming the field, not a libvirt puzzle. */
+ * name or type is InvalidArgs naming the field, not a libvirt puzzle.
+ * Where a driver cannot list them, each value's own type is used and
+ * libvirt judges. */
 static GVariant *
 params_apply (VbCall *call, DomainParamsFetch fetch, DomainParamsApply apply,
               const char *device, GVariant *dict, guint flags, GError **error)
@@ -1287,10 +1290,12 @@ params_apply (VbCall *call, DomainParamsFetch fetch, DomainParamsApply apply,
   g_auto(VbTypedParams) known = { 0 };
   g_auto(VbTypedParams) wanted = { 0 };
   guint impact = flags & (VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+  gboolean listed = fetch (call->object, device, impact, &known);
 
-  if (!fetch (call->object, device, impact, &known))
-    return vb_libvirt_failed (error);
-  if (!vb_typed_params_from_dict (dict, known.params, known.n, &wanted.params, &wanted.n, error))
+  if (!listed)
+    virResetLastError ();
+  if (!vb_typed_params_from_dict (dict, listed ? known.params : NULL, listed ? known.n : -1,
+                                  &wanted.params, &wanted.n, error))
     return NULL;
   return vb_unit_result (apply (call->object, device, wanted.params, wanted.n, flags), error);
 }
@@ -1611,6 +1616,7 @@ static const VbMethod domain_methods[] = {
   { "HasManagedSaveImage", domain_has_managed_save_image, "domain:read", CHEAP },
   { "InjectNMI", domain_inject_nmi, "domain:inject-nmi", SLOW },
   { "InterfaceAddresses", domain_interface_addresses, "domain:read", SLOW },
+  { "ListDomainSnapshots", vb_domain_list_snapshots, "domain:read", CHEAP },
   { "ManagedSave", domain_managed_save, "domain:hibernate", SLOW },
   { "ManagedSaveRemove", domain_managed_save_remove, "domain:hibernate", CHEAP },
   { "MemoryPeek", domain_memory_peek, "domain:mem-read", SLOW },
@@ -1650,6 +1656,9 @@ static const VbMethod domain_methods[] = {
   { "SetUserPassword", domain_set_user_password, "domain:set-password", SLOW },
   { "SetVcpus", domain_set_vcpus, "domain:write", SLOW },
   { "Shutdown", domain_shutdown, "domain:init-control", SLOW },
+  { "SnapshotCreateXML", vb_domain_snapshot_create_xml, "domain:snapshot", SLOW },
+  { "SnapshotCurrent", vb_domain_snapshot_current, "domain:read", CHEAP },
+  { "SnapshotLookupByName", vb_domain_snapshot_lookup_by_name, "domain:read", CHEAP },
   { "Suspend", domain_suspend, "domain:suspend", SLOW },
   { "Undefine", domain_undefine, "domain:delete", SLOW },
   { "UpdateDevice", domain_update_device, "domain:write", SLOW },

@@ -3,7 +3,10 @@
 #include "libvirt-glib-compat.h"
 #include "objects.h"
 
+#include "typed-params.h"
+
 #define CONNECT_INTERFACE "org.libvirt.Connect"
+#define DOMAIN_INTERFACE "org.libvirt.Domain"
 #define STORAGE_POOL_INTERFACE "org.libvirt.StoragePool"
 
 static GThread *event_thread;
@@ -86,6 +89,262 @@ on_domain_lifecycle (virConnectPtr virconn, virDomainPtr domain, int event,
   return 0;
 }
 
+/* ---- per-domain events, on the domain's own path ------------------------ */
+
+static void
+emit_domain_signal (VbConn *conn, virDomainPtr domain, const char *signal_name, GVariant *args)
+{
+  g_autofree char *path = vb_domain_path (conn, domain);
+
+  if (path != NULL)
+    emit (conn, path, DOMAIN_INTERFACE, signal_name, args);
+  else if (args != NULL)
+    g_variant_unref (g_variant_ref_sink (args));
+}
+
+/* libvirt passes NULL for absent strings; D-Bus strings cannot be NULL. */
+static const char *
+or_empty (const char *str)
+{
+  return str != NULL ? str : "";
+}
+
+static int
+on_domain_reboot (virConnectPtr virconn, virDomainPtr domain, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "Reboot", NULL);
+  return 0;
+}
+
+static int
+on_domain_control_error (virConnectPtr virconn, virDomainPtr domain, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "ControlError", NULL);
+  return 0;
+}
+
+static int
+on_domain_rtc_change (virConnectPtr virconn, virDomainPtr domain, long long offset, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "RTCChange", g_variant_new ("(x)", (gint64) offset));
+  return 0;
+}
+
+static int
+on_domain_watchdog (virConnectPtr virconn, virDomainPtr domain, int action, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "Watchdog", g_variant_new ("(i)", action));
+  return 0;
+}
+
+static int
+on_domain_io_error (virConnectPtr virconn, virDomainPtr domain, const char *src_path,
+                    const char *device, int action, const char *reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "IOError",
+                      g_variant_new ("(ssis)", or_empty (src_path), or_empty (device), action,
+                                     or_empty (reason)));
+  return 0;
+}
+
+static GVariant *
+graphics_address (virDomainEventGraphicsAddressPtr address)
+{
+  return g_variant_new ("(iss)", address->family, or_empty (address->node),
+                        or_empty (address->service));
+}
+
+static int
+on_domain_graphics (virConnectPtr virconn, virDomainPtr domain, int phase,
+                    virDomainEventGraphicsAddressPtr local,
+                    virDomainEventGraphicsAddressPtr remote, const char *auth_scheme,
+                    virDomainEventGraphicsSubjectPtr subject, void *opaque)
+{
+  GVariantBuilder identities;
+
+  g_variant_builder_init (&identities, G_VARIANT_TYPE ("a(ss)"));
+  for (int i = 0; subject != NULL && i < subject->nidentity; i++)
+    g_variant_builder_add (&identities, "(ss)", or_empty (subject->identities[i].type),
+                           or_empty (subject->identities[i].name));
+  emit_domain_signal (opaque, domain, "Graphics",
+                      g_variant_new ("(i@(iss)@(iss)sa(ss))", phase, graphics_address (local),
+                                     graphics_address (remote), or_empty (auth_scheme),
+                                     &identities));
+  return 0;
+}
+
+static int
+on_domain_block_job (virConnectPtr virconn, virDomainPtr domain, const char *disk, int type,
+                     int status, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "BlockJob",
+                      g_variant_new ("(sii)", or_empty (disk), type, status));
+  return 0;
+}
+
+static int
+on_domain_disk_change (virConnectPtr virconn, virDomainPtr domain, const char *old_path,
+                       const char *new_path, const char *device, int reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "DiskChange",
+                      g_variant_new ("(sssi)", or_empty (old_path), or_empty (new_path),
+                                     or_empty (device), reason));
+  return 0;
+}
+
+static int
+on_domain_tray_change (virConnectPtr virconn, virDomainPtr domain, const char *device,
+                       int reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "TrayChange", g_variant_new ("(si)", or_empty (device), reason));
+  return 0;
+}
+
+static int
+on_domain_pm_wakeup (virConnectPtr virconn, virDomainPtr domain, int reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "PMWakeup", g_variant_new ("(i)", reason));
+  return 0;
+}
+
+static int
+on_domain_pm_suspend (virConnectPtr virconn, virDomainPtr domain, int reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "PMSuspend", g_variant_new ("(i)", reason));
+  return 0;
+}
+
+static int
+on_domain_pm_suspend_disk (virConnectPtr virconn, virDomainPtr domain, int reason, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "PMSuspendDisk", g_variant_new ("(i)", reason));
+  return 0;
+}
+
+static int
+on_domain_balloon_change (virConnectPtr virconn, virDomainPtr domain, unsigned long long actual,
+                          void *opaque)
+{
+  emit_domain_signal (opaque, domain, "BalloonChange", g_variant_new ("(t)", (guint64) actual));
+  return 0;
+}
+
+static int
+on_domain_device_removed (virConnectPtr virconn, virDomainPtr domain, const char *device,
+                          void *opaque)
+{
+  emit_domain_signal (opaque, domain, "DeviceRemoved", g_variant_new ("(s)", or_empty (device)));
+  return 0;
+}
+
+static int
+on_domain_device_added (virConnectPtr virconn, virDomainPtr domain, const char *device,
+                        void *opaque)
+{
+  emit_domain_signal (opaque, domain, "DeviceAdded", g_variant_new ("(s)", or_empty (device)));
+  return 0;
+}
+
+static int
+on_domain_device_removal_failed (virConnectPtr virconn, virDomainPtr domain, const char *device,
+                                 void *opaque)
+{
+  emit_domain_signal (opaque, domain, "DeviceRemovalFailed",
+                      g_variant_new ("(s)", or_empty (device)));
+  return 0;
+}
+
+static int
+on_domain_tunable (virConnectPtr virconn, virDomainPtr domain, virTypedParameterPtr params,
+                   int n_params, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "Tunable",
+                      g_variant_new ("(@a{sv})", vb_typed_params_to_dict (params, n_params)));
+  return 0;
+}
+
+static int
+on_domain_agent_lifecycle (virConnectPtr virconn, virDomainPtr domain, int state, int reason,
+                           void *opaque)
+{
+  emit_domain_signal (opaque, domain, "AgentEvent", g_variant_new ("(ii)", state, reason));
+  return 0;
+}
+
+static int
+on_domain_migration_iteration (virConnectPtr virconn, virDomainPtr domain, int iteration,
+                               void *opaque)
+{
+  emit_domain_signal (opaque, domain, "MigrationIteration", g_variant_new ("(i)", iteration));
+  return 0;
+}
+
+static int
+on_domain_job_completed (virConnectPtr virconn, virDomainPtr domain,
+                         virTypedParameterPtr params, int n_params, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "JobCompleted",
+                      g_variant_new ("(@a{sv})", vb_typed_params_to_dict (params, n_params)));
+  return 0;
+}
+
+static int
+on_domain_metadata_change (virConnectPtr virconn, virDomainPtr domain, int type,
+                           const char *namespace_uri, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "MetadataChange",
+                      g_variant_new ("(is)", type, or_empty (namespace_uri)));
+  return 0;
+}
+
+static int
+on_domain_block_threshold (virConnectPtr virconn, virDomainPtr domain, const char *device,
+                           const char *path, unsigned long long threshold,
+                           unsigned long long excess, void *opaque)
+{
+  emit_domain_signal (opaque, domain, "BlockThreshold",
+                      g_variant_new ("(sstt)", or_empty (device), or_empty (path),
+                                     (guint64) threshold, (guint64) excess));
+  return 0;
+}
+
+typedef struct {
+  int id;
+  virConnectDomainEventGenericCallback callback;
+} DomainEventHandler;
+
+/* Every domain event, with the callback that turns it into a signal.  The
+ * callbacks have the event's own signature; libvirt calls them as such. */
+static const DomainEventHandler domain_event_handlers[] = {
+  { VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_lifecycle) },
+  { VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK (on_domain_reboot) },
+  { VIR_DOMAIN_EVENT_ID_RTC_CHANGE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_rtc_change) },
+  { VIR_DOMAIN_EVENT_ID_WATCHDOG, VIR_DOMAIN_EVENT_CALLBACK (on_domain_watchdog) },
+  { VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK (on_domain_io_error) },
+  { VIR_DOMAIN_EVENT_ID_GRAPHICS, VIR_DOMAIN_EVENT_CALLBACK (on_domain_graphics) },
+  { VIR_DOMAIN_EVENT_ID_CONTROL_ERROR, VIR_DOMAIN_EVENT_CALLBACK (on_domain_control_error) },
+  { VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK (on_domain_block_job) },
+  { VIR_DOMAIN_EVENT_ID_DISK_CHANGE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_disk_change) },
+  { VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_tray_change) },
+  { VIR_DOMAIN_EVENT_ID_PMWAKEUP, VIR_DOMAIN_EVENT_CALLBACK (on_domain_pm_wakeup) },
+  { VIR_DOMAIN_EVENT_ID_PMSUSPEND, VIR_DOMAIN_EVENT_CALLBACK (on_domain_pm_suspend) },
+  { VIR_DOMAIN_EVENT_ID_PMSUSPEND_DISK, VIR_DOMAIN_EVENT_CALLBACK (on_domain_pm_suspend_disk) },
+  { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_balloon_change) },
+  { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK (on_domain_device_removed) },
+  { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK (on_domain_device_added) },
+  { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+    VIR_DOMAIN_EVENT_CALLBACK (on_domain_device_removal_failed) },
+  { VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_tunable) },
+  { VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_agent_lifecycle) },
+  { VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+    VIR_DOMAIN_EVENT_CALLBACK (on_domain_migration_iteration) },
+  { VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK (on_domain_job_completed) },
+  { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK (on_domain_metadata_change) },
+  { VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD, VIR_DOMAIN_EVENT_CALLBACK (on_domain_block_threshold) },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (domain_event_handlers) <= VB_DOMAIN_EVENT_SLOTS);
+
 static void
 on_network_lifecycle (virConnectPtr virconn, virNetworkPtr network, int event,
                       int detail, void *opaque)
@@ -162,9 +421,12 @@ checked_registration (VbConn *conn, const char *what, int id)
 void
 vb_events_register (VbConn *conn, virConnectPtr virconn, VbEventIds *ids)
 {
-  ids->domain_lifecycle = checked_registration (conn, "domain",
-      virConnectDomainEventRegisterAny (virconn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-          VIR_DOMAIN_EVENT_CALLBACK (on_domain_lifecycle), conn, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (ids->domain); i++)
+    ids->domain[i] = -1;
+  for (gsize i = 0; i < G_N_ELEMENTS (domain_event_handlers); i++)
+    ids->domain[i] = checked_registration (conn, "domain",
+        virConnectDomainEventRegisterAny (virconn, NULL, domain_event_handlers[i].id,
+                                          domain_event_handlers[i].callback, conn, NULL));
   ids->network_lifecycle = checked_registration (conn, "network",
       virConnectNetworkEventRegisterAny (virconn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
           VIR_NETWORK_EVENT_CALLBACK (on_network_lifecycle), conn, NULL));
@@ -198,7 +460,8 @@ deregister (int *id, int (*deregister_func) (virConnectPtr, int),
 void
 vb_events_deregister (virConnectPtr virconn, VbEventIds *ids)
 {
-  deregister (&ids->domain_lifecycle, virConnectDomainEventDeregisterAny, virconn);
+  for (gsize i = 0; i < G_N_ELEMENTS (ids->domain); i++)
+    deregister (&ids->domain[i], virConnectDomainEventDeregisterAny, virconn);
   deregister (&ids->network_lifecycle, virConnectNetworkEventDeregisterAny, virconn);
   deregister (&ids->storage_pool_lifecycle, virConnectStoragePoolEventDeregisterAny, virconn);
   deregister (&ids->storage_pool_refresh, virConnectStoragePoolEventDeregisterAny, virconn);

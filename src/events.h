@@ -6,8 +6,11 @@
 
 #include "conn.h"
 
+/* One slot per libvirt domain event ID (lifecycle and per-domain ones). */
+#define VB_DOMAIN_EVENT_SLOTS 32
+
 typedef struct {
-  int domain_lifecycle;
+  int domain[VB_DOMAIN_EVENT_SLOTS];
   int network_lifecycle;
   int storage_pool_lifecycle;
   int storage_pool_refresh;

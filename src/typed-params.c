@@ -117,13 +117,57 @@ add_param (virTypedParameterPtr *params, int *n_params, int *max_params,
     }
 }
 
+/* The libvirt type a D-Bus basic type stands for, or -1. */
+static int
+libvirt_type_of (GVariant *value)
+{
+  static const int types[] = {
+    VIR_TYPED_PARAM_INT, VIR_TYPED_PARAM_UINT, VIR_TYPED_PARAM_LLONG,
+    VIR_TYPED_PARAM_ULLONG, VIR_TYPED_PARAM_DOUBLE, VIR_TYPED_PARAM_BOOLEAN,
+    VIR_TYPED_PARAM_STRING,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE (dbus_type_of (types[i]))))
+        return types[i];
+    }
+  return -1;
+}
+
+static gboolean
+add_untyped_entry (virTypedParameterPtr *params, int *n_params, int *max_params,
+                   const char *name, GVariant *value, GError **error)
+{
+  int type = libvirt_type_of (value);
+
+  if (type < 0)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Parameter '%s' has type '%s'; expected one of i, u, x, t, d, b, s",
+                   name, g_variant_get_type_string (value));
+      return FALSE;
+    }
+  if (add_param (params, n_params, max_params, name, type, value) < 0)
+    {
+      vb_error_set_from_libvirt (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 add_entry (virTypedParameterPtr *params, int *n_params, int *max_params,
            const char *name, GVariant *value, virTypedParameterPtr known,
            int n_known, GError **error)
 {
-  const virTypedParameter *expected = find_known (name, known, n_known);
-  const char *type = expected != NULL ? dbus_type_of (expected->type) : NULL;
+  const virTypedParameter *expected;
+  const char *type;
+
+  if (n_known < 0)
+    return add_untyped_entry (params, n_params, max_params, name, value, error);
+  expected = find_known (name, known, n_known);
+  type = expected != NULL ? dbus_type_of (expected->type) : NULL;
 
   if (type == NULL)
     {

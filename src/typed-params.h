@@ -12,8 +12,9 @@ GVariant *vb_typed_params_to_dict (virTypedParameterPtr params, int n_params);
 
 /* Converts an a{sv} into typed parameters.  Every entry must be one of
  * @known (as libvirt reported them) and carry that parameter's type;
- * otherwise InvalidArgs names the offending field.  Free the result with
- * virTypedParamsFree(). */
+ * otherwise InvalidArgs names the offending field.  With @n_known < 0
+ * (nothing known) each value keeps its own basic type.  Free the result
+ * with virTypedParamsFree(). */
 gboolean vb_typed_params_from_dict (GVariant *dict,
                                     virTypedParameterPtr known, int n_known,
                                     virTypedParameterPtr *out_params,
