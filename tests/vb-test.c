@@ -483,3 +483,18 @@ vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface,
     }
   assert_connection_answers (f, path);
 }
+
+GVariant *
+vb_signal_recorder_wait_for_object (VbSignalRecorder *recorder, const char *object_path)
+{
+  for (;;)
+    {
+      g_autofree char *signal_path = NULL;
+      GVariant *parameters = vb_signal_recorder_wait (recorder, &signal_path);
+      g_autoptr(GVariant) object = g_variant_get_child_value (parameters, 0);
+
+      if (g_str_equal (g_variant_get_string (object, NULL), object_path))
+        return parameters;
+      g_variant_unref (parameters);
+    }
+}

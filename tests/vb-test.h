@@ -122,3 +122,9 @@ void vb_test_assert_object_gone (VbTestFixture *f, const char *path, const char 
 void vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface,
                            const char *text, guint32 number,
                            const char *const *skip);
+
+/* Waits (up to 5 s for each signal) for the next signal whose first
+ * argument is @object_path, passing over signals about other objects (a
+ * real libvirtd is shared); returns its parameters. */
+GVariant *vb_signal_recorder_wait_for_object (VbSignalRecorder *recorder,
+                                              const char *object_path);
