@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "events.h"
 #include "introspection.h"
+#include "streams.h"
 #include "workers.h"
 
 #define BUS_NAME "org.libvirt"
@@ -173,7 +174,9 @@ vb_daemon_run (const VbOptions *options)
 
   daemon.exit_status = serve (&daemon, options);
 
-  /* Calls in flight finish (and answer) before their connections go. */
+  /* Calls in flight finish (and answer) before their connections go;
+   * streams first, since a worker may be waiting on one. */
+  vb_streams_shutdown ();
   vb_workers_shutdown ();
   g_dbus_connection_flush_sync (daemon.bus, NULL, NULL);
   g_ptr_array_unref (daemon.conns);

@@ -2,9 +2,16 @@
  * <connection>/domain/_<UUID>. */
 #include "objects.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "libvirt-glib-compat.h"
+#include "streams.h"
 #include "typed-params.h"
 
 #define DOMAIN_KIND "domain"
@@ -1120,6 +1127,112 @@ domain_open_graphics_fd (VbCall *call, GVariant *args, GError **error)
   return g_variant_new ("(h)", 0);
 }
 
+/* ---- screen and console: streams handed to the client as fds ---------- */
+
+static void
+on_transfer_done (guint64 to_fd, guint64 from_fd, const GError *error, gpointer data)
+{
+  if (error != NULL)
+    g_debug ("%s ended after %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " bytes: %s",
+             (const char *) data, to_fd, from_fd, error->message);
+}
+
+/* Pumps @stream into our end of a pipe or socket pair; the other end goes
+ * back to the client, which the call's reply carries. */
+static gboolean
+hand_stream_to_client (VbCall *call, virStreamPtr stream, int ours, int theirs,
+                       VbStreamDirection direction, const char *what, GError **error)
+{
+  g_autoptr(VbStreamTransfer) transfer = NULL;
+
+  transfer = vb_stream_transfer_start (stream, ours, direction, 0, on_transfer_done,
+                                       (gpointer) what, error);
+  if (transfer == NULL)
+    {
+      close (theirs);
+      return FALSE;
+    }
+  /* The list owns the client's end from here on. */
+  call->out_fds = g_unix_fd_list_new_from_array (&theirs, 1);
+  return TRUE;
+}
+
+static GVariant *
+domain_screenshot (VbCall *call, GVariant *args, GError **error)
+{
+  guint screen, flags;
+  int pipe_fds[2];
+  g_autoptr(virStream) stream = NULL;
+  g_autofree char *mime_type = NULL;
+
+  g_variant_get (args, "(uu)", &screen, &flags);
+  stream = vb_stream_new (call->virconn, error);
+  if (stream == NULL)
+    return NULL;
+  mime_type = virDomainScreenshot (call->object, stream, screen, flags);
+  if (mime_type == NULL)
+    return vb_libvirt_failed (error);
+  if (!g_unix_open_pipe (pipe_fds, FD_CLOEXEC, error))
+    {
+      virStreamAbort (stream);
+      return NULL;
+    }
+  if (!hand_stream_to_client (call, stream, pipe_fds[1], pipe_fds[0], VB_STREAM_TO_FD,
+                              "screenshot", error))
+    return NULL;
+  return g_variant_new ("(hs)", 0, mime_type);
+}
+
+/* A console or channel: one end of a socket pair for the client, the
+ * other bridged both ways to the stream @open_device binds. */
+static GVariant *
+open_device_socket (VbCall *call, const char *what,
+                    int (*open_device) (virDomainPtr, const char *, virStreamPtr, unsigned int),
+                    const char *name, guint flags, GError **error)
+{
+  int pair[2];
+  g_autoptr(virStream) stream = vb_stream_new (call->virconn, error);
+
+  if (stream == NULL)
+    return NULL;
+  if (open_device (call->object, name, stream, flags) < 0)
+    return vb_libvirt_failed (error);
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    {
+      int saved_errno = errno;
+
+      virStreamAbort (stream);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot create a socket pair: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+  if (!hand_stream_to_client (call, stream, pair[1], pair[0], VB_STREAM_BOTH, what, error))
+    return NULL;
+  return g_variant_new ("(h)", 0);
+}
+
+static GVariant *
+domain_open_console (VbCall *call, GVariant *args, GError **error)
+{
+  const char *device;
+  guint flags;
+
+  g_variant_get (args, "(&su)", &device, &flags);
+  return open_device_socket (call, "console", virDomainOpenConsole, vb_empty_to_null (device),
+                             flags, error);
+}
+
+static GVariant *
+domain_open_channel (VbCall *call, GVariant *args, GError **error)
+{
+  const char *name;
+  guint flags;
+
+  g_variant_get (args, "(&su)", &name, &flags);
+  return open_device_socket (call, "channel", virDomainOpenChannel, vb_empty_to_null (name),
+                             flags, error);
+}
+
 /* ---- tunables as typed parameters ------------------------------------- */
 
 /* Reads one kind of tunable; @device is for the per-device kinds. */
@@ -1628,6 +1741,8 @@ static const VbMethod domain_methods[] = {
   { "MigrateSetMaxSpeed", domain_migrate_set_max_speed, "domain:migrate", CHEAP },
   { "MigrateStartPostCopy", domain_migrate_start_post_copy, "domain:migrate", CHEAP },
   { "MigrateToURI3", domain_migrate_to_uri3, "domain:migrate", SLOW },
+  { "OpenChannel", domain_open_channel, "domain:open-device", CHEAP },
+  { "OpenConsole", domain_open_console, "domain:open-device", CHEAP },
   { "OpenGraphicsFD", domain_open_graphics_fd, "domain:open-graphics", CHEAP },
   { "PinEmulator", domain_pin_emulator, "domain:write", SLOW },
   { "PinIOThread", domain_pin_iothread, "domain:write", SLOW },
@@ -1640,6 +1755,7 @@ static const VbMethod domain_methods[] = {
   { "Save", domain_save, "domain:hibernate", SLOW },
   { "SendKey", domain_send_key, "domain:send-input", SLOW },
   { "SendProcessSignal", domain_send_process_signal, "domain:send-signal", SLOW },
+  { "Screenshot", domain_screenshot, "domain:screenshot", CHEAP },
   { "SetBlockIOParameters", domain_set_block_io_parameters, "domain:write", SLOW },
   { "SetBlockIOTune", domain_set_block_io_tune, "domain:write", SLOW },
   { "SetBlockThreshold", domain_set_block_threshold, "domain:write", SLOW },

@@ -16,6 +16,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNodeDevice, virNodeDeviceFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virInterface, virInterfaceFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNWFilter, virNWFilterFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virSecret, virSecretFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStream, virStreamFree)
 
 /* libvirt hands out strings that the caller frees with free(); glib's
  * allocator is the system one since 2.46, so g_autofree is correct. */
