@@ -306,6 +306,29 @@ test_screenshot (GuestFixture *f, gconstpointer data)
                              VB_ERROR_LIBVIRT_NAME, NULL);
 }
 
+/* The VNC server answers on the descriptor with its protocol version. */
+static void
+test_open_graphics_fd (GuestFixture *f, gconstpointer data)
+{
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = call_returning_fds (f, "OpenGraphicsFD", g_variant_new ("(uu)", 0, 0), &fds);
+  int fd = reply_fd (reply, fds);
+  char greeting[12] = { 0 };
+  gsize got = 0;
+
+  while (got < sizeof greeting)
+    {
+      ssize_t n = read (fd, greeting + got, sizeof greeting - got);
+
+      g_assert_cmpint (n, >, 0);
+      got += (gsize) n;
+    }
+  close (fd);
+  g_assert_cmpmem (greeting, 4, "RFB ", 4);
+  vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "OpenGraphicsFD", g_variant_new ("(uu)", 5, 0),
+                             VB_ERROR_LIBVIRT_NAME, NULL);
+}
+
 static void
 test_console_open_write_close_reopen (GuestFixture *f, gconstpointer data)
 {
@@ -488,6 +511,7 @@ main (int argc, char **argv)
   ADD ("statistics", guest_setup_running, test_statistics);
   ADD ("attach-detach-disk", guest_setup_running, test_attach_and_detach_disk);
   ADD ("screenshot", guest_setup_running, test_screenshot);
+  ADD ("open-graphics-fd", guest_setup_running, test_open_graphics_fd);
   ADD ("console", guest_setup_running, test_console_open_write_close_reopen);
   ADD ("console-reads-guest-output", guest_setup, test_console_reads_guest_output);
   ADD ("console-ends-with-guest", guest_setup_running, test_console_ends_when_guest_stops);
