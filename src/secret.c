@@ -98,13 +98,12 @@ secret_set_value (VbCall *call, GVariant *args, GError **error)
   guint flags;
   gsize size = 0;
   const guchar *value;
-  /* An empty "ay" may come without any data pointer; libvirt wants one. */
-  static const guchar empty[1] = { 0 };
 
   g_variant_get (args, "(@ayu)", &bytes, &flags);
+  /* NULL for an empty value, which libvirt refuses (and libvirtd could
+   * not receive). */
   value = g_variant_get_fixed_array (bytes, &size, 1);
-  return vb_unit_result (virSecretSetValue (call->object, size > 0 ? value : empty,
-                                             size, flags), error);
+  return vb_unit_result (virSecretSetValue (call->object, value, size, flags), error);
 }
 
 static GVariant *
