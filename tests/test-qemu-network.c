@@ -33,14 +33,6 @@ enum { SECTION_IP_DHCP_HOST = 4, SECTION_PORTGROUP = 9 };
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2 };
 
 static void
-setup (VbTestFixture *f, gconstpointer data)
-{
-  const char *const args[] = { VB_LIBVIRTD_DAEMON_ARGS, NULL };
-
-  vb_test_setup_with_args (f, args);
-}
-
-static void
 remove_test_networks (void)
 {
   g_autoptr(GError) error = NULL;
@@ -326,19 +318,10 @@ test_sweep (VbTestFixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip_reason = NULL;
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-  if (!vb_libvirtd_ensure (&skip_reason))
-    {
-      g_test_skip (skip_reason);
-      return 77;
-    }
-  remove_test_networks ();
 
 #define ADD(name, func) \
-  g_test_add ("/qemu-network/" name, VbTestFixture, NULL, setup, func, teardown)
+  g_test_add ("/qemu-network/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, teardown)
 
   ADD ("Define+Autostart+Create+Destroy+Undefine+NetworkEvent", test_lifecycle);
   ADD ("Update", test_update);
@@ -348,8 +331,5 @@ main (int argc, char **argv)
   ADD ("sweep", test_sweep);
 #undef ADD
 
-  status = g_test_run ();
-  remove_test_networks ();
-  vb_libvirtd_release ();
-  return status;
+  return vb_test_run_with_libvirtd (remove_test_networks);
 }

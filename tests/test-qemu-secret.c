@@ -27,14 +27,6 @@
 enum { DEFINED = 0, UNDEFINED = 1 };
 
 static void
-setup (VbTestFixture *f, gconstpointer data)
-{
-  const char *const args[] = { VB_LIBVIRTD_DAEMON_ARGS, NULL };
-
-  vb_test_setup_with_args (f, args);
-}
-
-static void
 remove_test_secrets (void)
 {
   g_autoptr(GError) error = NULL;
@@ -237,7 +229,7 @@ setup_logged (LoggedFixture *f, gconstpointer data)
   close (log_fd);
   g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
   g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
-  setup (&f->fixture, data);
+  vb_test_setup_libvirtd (&f->fixture, data);
   g_unsetenv ("G_MESSAGES_DEBUG");
   g_unsetenv ("LIBVIRT_DEBUG");
 }
@@ -315,19 +307,11 @@ test_sweep (VbTestFixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip_reason = NULL;
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-  if (!vb_libvirtd_ensure (&skip_reason))
-    {
-      g_test_skip (skip_reason);
-      return 77;
-    }
-  remove_test_secrets ();
 
 #define ADD(name, func) \
-  g_test_add ("/qemu-secret/" name, VbTestFixture, NULL, setup, func, teardown)
+  g_test_add ("/qemu-secret/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, \
+              teardown)
 
   ADD ("Define+Lookup+GetXMLDesc+Undefine+SecretEvent", test_define_lookup_undefine);
   ADD ("SetValue+GetValue-binary", test_value_round_trip);
@@ -339,8 +323,5 @@ main (int argc, char **argv)
   ADD ("sweep", test_sweep);
 #undef ADD
 
-  status = g_test_run ();
-  remove_test_secrets ();
-  vb_libvirtd_release ();
-  return status;
+  return vb_test_run_with_libvirtd (remove_test_secrets);
 }

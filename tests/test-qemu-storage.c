@@ -31,14 +31,6 @@ enum { DEFINED = 0, UNDEFINED = 1, STARTED = 2, STOPPED = 3, CREATED = 4, DELETE
 /* ---- set-up and clean-up ----------------------------------------------- */
 
 static void
-setup (VbTestFixture *f, gconstpointer data)
-{
-  const char *const args[] = { VB_LIBVIRTD_DAEMON_ARGS, NULL };
-
-  vb_test_setup_with_args (f, args);
-}
-
-static void
 virsh_quietly (const char *command, const char *name)
 {
   g_autoptr(GError) error = NULL;
@@ -630,9 +622,11 @@ test_upload_download_64_mib (VbTestFixture *f, gconstpointer data)
                   " KiB before, peak %" G_GUINT64_FORMAT " KiB during the transfers",
                   64.0 * G_USEC_PER_SEC / (double) upload_us,
                   64.0 * G_USEC_PER_SEC / (double) download_us, rss_before, watch.peak_rss_kib);
-  /* Never the volume in memory: far less than 64 MiB more. */
+  /* Never the volume in memory.  Our side holds one 256 KiB buffer; what
+   * libvirt's client library queues from libvirtd while the file write
+   * catches up is not bounded by us, hence the margin: half the data. */
   if (!daemon_is_sanitized (pid))
-    g_assert_cmpuint (growth_kib, <, 16 * 1024);
+    g_assert_cmpuint (growth_kib, <, DATA_SIZE / 2 / 1024);
   g_unlink (source);
   g_unlink (target);
 }
@@ -764,19 +758,11 @@ test_sweep (VbTestFixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip_reason = NULL;
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-  if (!vb_libvirtd_ensure (&skip_reason))
-    {
-      g_test_skip (skip_reason);
-      return 77;
-    }
-  remove_test_pools ();
 
 #define ADD(name, func) \
-  g_test_add ("/qemu-storage/" name, VbTestFixture, NULL, setup, func, teardown)
+  g_test_add ("/qemu-storage/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, \
+              teardown)
 
   ADD ("pool/Define+Build+Create+GetInfo+Refresh+Destroy+Delete+Undefine", test_pool_lifecycle);
   ADD ("pool/Autostart", test_pool_autostart);
@@ -791,8 +777,5 @@ main (int argc, char **argv)
   ADD ("sweep", test_sweep);
 #undef ADD
 
-  status = g_test_run ();
-  remove_test_pools ();
-  vb_libvirtd_release ();
-  return status;
+  return vb_test_run_with_libvirtd (remove_test_pools);
 }

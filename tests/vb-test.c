@@ -498,3 +498,33 @@ vb_signal_recorder_wait_for_object (VbSignalRecorder *recorder, const char *obje
       g_variant_unref (parameters);
     }
 }
+
+/* ---- programs against a real libvirtd ---------------------------------- */
+
+#include "vb-libvirtd.h"
+
+void
+vb_test_setup_libvirtd (VbTestFixture *f, gconstpointer data)
+{
+  const char *const args[] = { VB_LIBVIRTD_DAEMON_ARGS, NULL };
+
+  vb_test_setup_with_args (f, args);
+}
+
+int
+vb_test_run_with_libvirtd (void (*cleanup) (void))
+{
+  g_autofree char *skip_reason = NULL;
+  int status;
+
+  if (!vb_libvirtd_ensure (&skip_reason))
+    {
+      g_test_skip (skip_reason);
+      return 77;
+    }
+  cleanup ();
+  status = g_test_run ();
+  cleanup ();
+  vb_libvirtd_release ();
+  return status;
+}

@@ -128,3 +128,14 @@ void vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface
  * real libvirtd is shared); returns its parameters. */
 GVariant *vb_signal_recorder_wait_for_object (VbSignalRecorder *recorder,
                                               const char *object_path);
+
+/* ---- programs against a real libvirtd (vb-libvirtd.h) ------------------- */
+
+/* vb_test_setup() for a virtbusd serving qemu:///system as
+ * /org/libvirt/QEMU. */
+void vb_test_setup_libvirtd (VbTestFixture *f, gconstpointer data);
+
+/* g_test_run() with libvirtd running: returns 77 (all skipped) when it is
+ * not installed; calls @cleanup (which removes what a failed run may have
+ * left) before and after the tests, then releases libvirtd. */
+int vb_test_run_with_libvirtd (void (*cleanup) (void));
