@@ -1,10 +1,12 @@
 /* org.libvirt.Domain on real QEMU guests (software emulation) through a
  * real libvirtd: lifecycle, save/restore, devices, statistics, the
  * screenshot and console streams, metadata, per-domain signals, and slow
- * calls that do not hold up cheap ones.  Every guest is named vbtest-dom-*
- * and removed at start and end, even after a failure. */
+ * calls that do not hold up cheap ones.  Every guest is named
+ * vbtest-dom-<pid>-<n> and removed at the end, even after a failure; at
+ * the start, leftovers of runs whose process is gone are removed too. */
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +24,19 @@ typedef struct {
   char *name;
 } GuestFixture;
 
+/* A guest of this run, or one left by a run that no longer exists (and
+ * not one of a suite running beside us on the same libvirtd). */
+static gboolean
+is_ours_to_remove (const char *name)
+{
+  gint64 pid;
+
+  if (!g_str_has_prefix (name, GUEST_PREFIX))
+    return FALSE;
+  pid = g_ascii_strtoll (name + strlen (GUEST_PREFIX), NULL, 10);
+  return pid == getpid () || pid <= 0 || kill ((pid_t) pid, 0) != 0;
+}
+
 static void
 remove_test_guests (void)
 {
@@ -35,7 +50,7 @@ remove_test_guests (void)
     {
       g_autofree char *name = g_strstrip (g_strdup (*line));
 
-      if (!g_str_has_prefix (name, GUEST_PREFIX))
+      if (!is_ours_to_remove (name))
         continue;
       g_free (vb_virsh ((const char *[]) { "destroy", name, NULL }, NULL));
       g_free (vb_virsh ((const char *[]) { "undefine", name, "--managed-save",
@@ -50,6 +65,7 @@ guest_xml (const char *name)
       "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
       "<os><type arch='x86_64' machine='pc'>hvm</type><bios useserial='yes'/></os>"
       "<devices><controller type='scsi' model='virtio-scsi'/>"
+      "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
       "<serial type='pty'/><console type='pty'/>"
       "<graphics type='vnc' port='-1' listen='127.0.0.1'/>"
       "<video><model type='vga'/></video></devices></domain>", name);
@@ -79,7 +95,7 @@ guest_setup (GuestFixture *f, gconstpointer data)
   g_autoptr(GVariant) reply = NULL;
 
   vb_test_setup_with_args (&f->bus, args);
-  f->name = g_strdup_printf (GUEST_PREFIX "%u", g_random_int_range (0, 1000000));
+  f->name = g_strdup_printf (GUEST_PREFIX "%d-%u", (int) getpid (), g_random_int_range (0, 1000000));
   xml = guest_xml (f->name);
   reply = vb_test_call (&f->bus, QEMU_PATH, CONNECT, "DomainDefineXML",
                         g_variant_new ("(s)", xml), "(o)");
@@ -214,14 +230,20 @@ test_attach_and_detach_disk (GuestFixture *f, gconstpointer data)
                                                       "qemu-img", "create", "-q", "-f", "qcow2",
                                                       image, "16M", NULL);
   g_autoptr(VbSignalRecorder) removed = NULL;
-  g_autoptr(GVariant) attached = NULL, detached = NULL, xml = NULL, signal = NULL;
+  g_autoptr(VbSignalRecorder) added = vb_signal_recorder_new (&f->bus, DOMAIN, "DeviceAdded");
+  g_autoptr(GVariant) attached = NULL, detached = NULL, xml = NULL, signal = NULL, added_signal = NULL;
   g_autofree char *signal_path = NULL;
+  g_autofree char *added_path = NULL;
   const char *text, *alias;
 
   g_assert_no_error (error);
   g_assert_true (g_subprocess_wait_check (qemu_img, NULL, &error));
   g_chmod (image, 0666);
   attached = guest_call (f, "AttachDevice", g_variant_new ("(su)", disk, 1), "()");
+  added_signal = vb_signal_recorder_wait (added, &added_path);
+  g_variant_get (added_signal, "(&s)", &alias);
+  g_assert_cmpstr (added_path, ==, f->path);
+  g_assert_true (g_str_has_prefix (alias, "scsi"));
   xml = guest_call (f, "GetXMLDesc", g_variant_new ("(u)", 0), "(s)");
   g_variant_get (xml, "(&s)", &text);
   g_assert_nonnull (strstr (text, "dev='sdb'"));
@@ -306,10 +328,56 @@ test_screenshot (GuestFixture *f, gconstpointer data)
                              VB_ERROR_LIBVIRT_NAME, NULL);
 }
 
-/* The VNC server answers on the descriptor with its protocol version. */
+/* Media into the CD-ROM and out again through UpdateDevice: the eject
+ * opens the tray, which QEMU reports as TrayChange. */
+static void
+test_update_device_tray_change (GuestFixture *f, gconstpointer data)
+{
+  g_autofree char *iso = g_build_filename (vb_libvirtd_scratch_dir (), "vbtest-media.iso", NULL);
+  g_autofree char *inserted_xml = g_strdup_printf (
+      "<disk type='file' device='cdrom'><source file='%s'/><target dev='hdc' bus='ide'/>"
+      "<readonly/></disk>", iso);
+  const char *ejected_xml =
+      "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>";
+  g_autoptr(VbSignalRecorder) trays = NULL;
+  g_autoptr(GVariant) inserted = NULL, ejected = NULL;
+  g_autoptr(GError) error = NULL;
+  char *zeros = g_malloc0 (1024 * 1024);
+  gboolean opened = FALSE;
+
+  g_file_set_contents (iso, zeros, 1024 * 1024, &error);
+  g_free (zeros);
+  g_assert_no_error (error);
+  g_chmod (iso, 0644);
+  inserted = guest_call (f, "UpdateDevice", g_variant_new ("(su)", inserted_xml, 1), "()");
+  trays = vb_signal_recorder_new (&f->bus, DOMAIN, "TrayChange");
+  ejected = guest_call (f, "UpdateDevice", g_variant_new ("(su)", ejected_xml, 1), "()");
+  for (int i = 0; i < 3 && !opened; i++)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(GVariant) event = vb_signal_recorder_wait (trays, &path);
+      const char *device;
+      gint32 reason;
+
+      g_variant_get (event, "(&si)", &device, &reason);
+      g_assert_cmpstr (path, ==, f->path);
+      opened = reason == 0;   /* VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN */
+    }
+  g_assert_true (opened);
+  vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "UpdateDevice",
+                             g_variant_new ("(su)", "<disk", 1), VB_ERROR_LIBVIRT_NAME, NULL);
+  g_unlink (iso);
+}
+
+/* The VNC server answers on the descriptor with its protocol version, and
+ * the connection is reported as a Graphics signal. */
 static void
 test_open_graphics_fd (GuestFixture *f, gconstpointer data)
 {
+  g_autoptr(VbSignalRecorder) graphics = vb_signal_recorder_new (&f->bus, DOMAIN, "Graphics");
+  g_autoptr(GVariant) event = NULL;
+  g_autofree char *event_path = NULL;
+  gint32 phase;
   g_autoptr(GUnixFDList) fds = NULL;
   g_autoptr(GVariant) reply = call_returning_fds (f, "OpenGraphicsFD", g_variant_new ("(uu)", 0, 0), &fds);
   int fd = reply_fd (reply, fds);
@@ -323,8 +391,12 @@ test_open_graphics_fd (GuestFixture *f, gconstpointer data)
       g_assert_cmpint (n, >, 0);
       got += (gsize) n;
     }
-  close (fd);
   g_assert_cmpmem (greeting, 4, "RFB ", 4);
+  event = vb_signal_recorder_wait (graphics, &event_path);
+  g_variant_get (event, "(i@(iss)@(iss)s@a(ss))", &phase, NULL, NULL, NULL, NULL);
+  g_assert_cmpstr (event_path, ==, f->path);
+  g_assert_cmpint (phase, ==, 0);   /* VIR_DOMAIN_EVENT_GRAPHICS_CONNECT */
+  close (fd);
   vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "OpenGraphicsFD", g_variant_new ("(uu)", 5, 0),
                              VB_ERROR_LIBVIRT_NAME, NULL);
 }
@@ -511,6 +583,7 @@ main (int argc, char **argv)
   ADD ("statistics", guest_setup_running, test_statistics);
   ADD ("attach-detach-disk", guest_setup_running, test_attach_and_detach_disk);
   ADD ("screenshot", guest_setup_running, test_screenshot);
+  ADD ("update-device-tray-change", guest_setup_running, test_update_device_tray_change);
   ADD ("open-graphics-fd", guest_setup_running, test_open_graphics_fd);
   ADD ("console", guest_setup_running, test_console_open_write_close_reopen);
   ADD ("console-reads-guest-output", guest_setup, test_console_reads_guest_output);
