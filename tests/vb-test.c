@@ -3,10 +3,36 @@
 #include <gio/gunixfdlist.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <string.h>
 
 #define CALL_TIMEOUT_MS 20000
 #define STARTUP_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+/* Under meson each test program runs in a session of its own.  When it
+ * dies of a failed assertion or a crash, its helpers (GTestDBus's watcher,
+ * the bus, virtbusd) go with it instead of holding the runner's output
+ * pipes open until the test's timeout. */
+static void
+on_fatal_signal (int signum)
+{
+  signal (signum, SIG_DFL);
+  if (getsid (0) == getpid ())
+    {
+      signal (SIGTERM, SIG_IGN);
+      kill (0, SIGTERM);
+    }
+  raise (signum);
+}
+
+__attribute__ ((constructor)) static void
+install_fatal_signal_handlers (void)
+{
+  const int signals[] = { SIGABRT, SIGSEGV, SIGTRAP, SIGBUS, SIGFPE, SIGILL };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
+    signal (signals[i], on_fatal_signal);
+}
 
 const char *
 vb_test_daemon_binary (void)
