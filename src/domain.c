@@ -559,8 +559,11 @@ domain_get_fs_info (VbCall *call, GVariant *args, GError **error)
       for (size_t j = 0; j < infos[i]->ndevAlias; j++)
         g_strv_builder_add (aliases, infos[i]->devAlias[j]);
       alias_list = g_strv_builder_end (aliases);
-      g_variant_builder_add (&builder, "(sss^as)", infos[i]->mountpoint, infos[i]->name,
-                             infos[i]->fstype, alias_list);
+      /* the agent may not know every field */
+      g_variant_builder_add (&builder, "(sss^as)",
+                             infos[i]->mountpoint != NULL ? infos[i]->mountpoint : "",
+                             infos[i]->name != NULL ? infos[i]->name : "",
+                             infos[i]->fstype != NULL ? infos[i]->fstype : "", alias_list);
       virDomainFSInfoFree (infos[i]);
     }
   free (infos);
@@ -588,8 +591,9 @@ domain_interface_addresses (VbCall *call, GVariant *args, GError **error)
       g_variant_builder_init (&addresses, G_VARIANT_TYPE ("a(isu)"));
       for (unsigned int j = 0; j < ifaces[i]->naddrs; j++)
         g_variant_builder_add (&addresses, "(isu)", ifaces[i]->addrs[j].type,
-                               ifaces[i]->addrs[j].addr, ifaces[i]->addrs[j].prefix);
-      g_variant_builder_add (&builder, "(ssa(isu))", ifaces[i]->name,
+                               ifaces[i]->addrs[j].addr != NULL ? ifaces[i]->addrs[j].addr : "",
+                               ifaces[i]->addrs[j].prefix);
+      g_variant_builder_add (&builder, "(ssa(isu))", ifaces[i]->name != NULL ? ifaces[i]->name : "",
                              ifaces[i]->hwaddr != NULL ? ifaces[i]->hwaddr : "", &addresses);
       virDomainInterfaceFree (ifaces[i]);
     }
