@@ -410,24 +410,47 @@ pump_until_over (VbStreamTransfer *transfer, GError **error)
     }
 }
 
+static void
+release_waker_on_event_loop (int timer, void *opaque)
+{
+  virEventRemoveTimeout (timer);
+  waker_unref (opaque);
+}
+
+/* The stream's event callback holds a reference on the waker.  libvirt
+ * does not always call a callback's free function (the remote driver
+ * drops it when the stream has already ended), so the reference is not
+ * handed to libvirt: once the callback is removed, it is released by a
+ * timer on libvirt's event loop, which runs after any dispatch of the
+ * callback in progress, since both run on that one thread. */
+static void
+release_waker_after_callbacks (VbWaker *waker)
+{
+  if (virEventAddTimeout (0, release_waker_on_event_loop, waker, NULL) < 0)
+    {
+      /* No event loop to wait for: nothing can be dispatching. */
+      virResetLastError ();
+      waker_unref (waker);
+    }
+}
+
 /* Runs the transfer; on failure the caller aborts the stream. */
 static gboolean
 pump (VbStreamTransfer *transfer, GError **error)
 {
   gboolean pumped;
+  VbWaker *callback_ref = g_atomic_rc_box_acquire (transfer->waker);
 
-  if (virStreamEventAddCallback (transfer->stream, 0, on_stream_event,
-                                 g_atomic_rc_box_acquire (transfer->waker),
-                                 waker_unref) < 0)
+  if (virStreamEventAddCallback (transfer->stream, 0, on_stream_event, callback_ref,
+                                 NULL) < 0)
     {
-      waker_unref (transfer->waker);
+      waker_unref (callback_ref);
       return stream_failed (error);
     }
   pumped = pump_until_over (transfer, error);
-  /* Releases libvirt's reference on the waker (at once, or once a
-   * callback running right now has returned). */
   if (virStreamEventRemoveCallback (transfer->stream) < 0)
     virResetLastError ();
+  release_waker_after_callbacks (callback_ref);
   if (!pumped)
     return FALSE;
   if (virStreamFinish (transfer->stream) < 0)
