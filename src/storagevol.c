@@ -2,6 +2,8 @@
  * <connection>/storagevol/<escaped volume key>. */
 #include "objects.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <gio/gunixfdlist.h>
@@ -143,55 +145,129 @@ fd_from_handle (VbCall *call, gint32 handle, GError **error)
   return g_unix_fd_list_get (fd_list, handle, error);
 }
 
-/* Binds a new stream to the volume with @bind and pumps it to or from
- * the caller's fd; replies with the number of bytes moved once the
- * transfer is over. */
-static GVariant *
-storage_vol_transfer (VbCall *call, GVariant *args, VbStreamDirection direction,
-                      VbVolumeStreamFunc bind, GError **error)
+/* Upload's and Download's arguments; returns the fd (a duplicate), -1
+ * with @error set when the message carries none. */
+static int
+transfer_arguments (VbCall *call, GVariant *args, guint64 *offset, guint64 *length,
+                    guint *flags, GError **error)
 {
   gint32 handle;
-  guint64 offset, length, to_fd = 0, from_fd = 0;
-  guint flags;
-  int fd;
-  virStreamPtr stream;
-  gboolean moved;
 
-  g_variant_get (args, "(httu)", &handle, &offset, &length, &flags);
-  fd = fd_from_handle (call, handle, error);
-  if (fd < 0)
-    return NULL;
-  stream = vb_stream_new (call->virconn, error);
+  g_variant_get (args, "(httu)", &handle, offset, length, flags);
+  return fd_from_handle (call, handle, error);
+}
+
+/* A new stream bound to the volume by @bind; NULL with @error set. */
+static virStreamPtr
+volume_stream (VbCall *call, VbVolumeStreamFunc bind, guint64 offset, guint64 length,
+               guint flags, GError **error)
+{
+  virStreamPtr stream = vb_stream_new (call->virconn, error);
+
   if (stream == NULL)
-    {
-      close (fd);
-      return NULL;
-    }
+    return NULL;
   if (bind (call->object, stream, offset, length, flags) < 0)
     {
       /* Before virStreamFree(), which resets libvirt's last error. */
       vb_error_set_from_libvirt (error);
-      close (fd);
       virStreamFree (stream);
       return NULL;
     }
-  moved = vb_stream_transfer_run (stream, fd, direction, length, &to_fd, &from_fd, error);
+  return stream;
+}
+
+/* One stream carries at most this much of a download.  libvirt's client
+ * library queues whatever libvirtd sends, as fast as it sends it, however
+ * slowly the fd is read: its stream buffer has no bound.  Asking libvirtd
+ * for the next piece only once the last one is written to the fd bounds
+ * what is ever held to one piece. */
+#define DOWNLOAD_PIECE_SIZE (8 * 1024 * 1024)
+
+/* Writes @length bytes from @offset (fewer at the end of the volume) to
+ * @fd, which stays open. */
+static gboolean
+download_piece (VbCall *call, int fd, guint64 offset, guint64 length, guint flags,
+                guint64 *written, GError **error)
+{
+  virStreamPtr stream = volume_stream (call, virStorageVolDownload, offset, length,
+                                       flags, error);
+  int piece_fd;
+  gboolean moved;
+
+  if (stream == NULL)
+    return FALSE;
+  /* The transfer closes the fd it is given. */
+  piece_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (piece_fd < 0)
+    {
+      int saved_errno = errno;
+
+      virStreamAbort (stream);
+      virStreamFree (stream);
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
+                   "Cannot use the file descriptor: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  moved = vb_stream_transfer_run (stream, piece_fd, VB_STREAM_TO_FD, 0, written, NULL, error);
   virStreamFree (stream);
-  if (!moved)
-    return NULL;
-  return g_variant_new ("(t)", direction == VB_STREAM_TO_FD ? to_fd : from_fd);
+  return moved;
 }
 
 static GVariant *
 storage_vol_download (VbCall *call, GVariant *args, GError **error)
 {
-  return storage_vol_transfer (call, args, VB_STREAM_TO_FD, virStorageVolDownload, error);
+  guint64 offset, length, total = 0;
+  guint flags;
+  int fd = transfer_arguments (call, args, &offset, &length, &flags, error);
+
+  if (fd < 0)
+    return NULL;
+  for (;;)
+    {
+      guint64 wanted = length == 0 ? DOWNLOAD_PIECE_SIZE
+                                   : MIN (length - total, DOWNLOAD_PIECE_SIZE);
+      guint64 written = 0;
+
+      if (wanted == 0)
+        break;
+      if (!download_piece (call, fd, offset + total, wanted, flags, &written, error))
+        {
+          close (fd);
+          return NULL;
+        }
+      total += written;
+      if (written < wanted)
+        break;   /* the end of the volume */
+    }
+  /* Closed before the reply, so that a reader of a pipe sees its end. */
+  close (fd);
+  return g_variant_new ("(t)", total);
 }
 
 static GVariant *
 storage_vol_upload (VbCall *call, GVariant *args, GError **error)
 {
-  return storage_vol_transfer (call, args, VB_STREAM_FROM_FD, virStorageVolUpload, error);
+  guint64 offset, length, sent = 0;
+  guint flags;
+  int fd = transfer_arguments (call, args, &offset, &length, &flags, error);
+  virStreamPtr stream;
+  gboolean moved;
+
+  if (fd < 0)
+    return NULL;
+  stream = volume_stream (call, virStorageVolUpload, offset, length, flags, error);
+  if (stream == NULL)
+    {
+      close (fd);
+      return NULL;
+    }
+  /* Uploads need no pieces: each send waits until libvirtd has taken
+   * the data. */
+  moved = vb_stream_transfer_run (stream, fd, VB_STREAM_FROM_FD, length, NULL, &sent, error);
+  virStreamFree (stream);
+  if (!moved)
+    return NULL;
+  return g_variant_new ("(t)", sent);
 }
 
 #define CHEAP VB_COST_CHEAP

@@ -498,9 +498,10 @@ abort_stream (virStreamPtr stream)
 static void
 close_fd (VbStreamTransfer *transfer)
 {
-  /* A socket's peer sees the end even while other copies of ours (the
-   * one in the D-Bus message, say) are still open. */
-  if (transfer->fd_is_socket)
+  /* A console's peer sees the end even while other copies of ours (the
+   * one in the D-Bus message, say) are still open.  One-way transfers
+   * leave that to the last copy: a caller may go on with a duplicate. */
+  if (transfer->fd_is_socket && transfer->direction == VB_STREAM_BOTH)
     shutdown (transfer->fd, SHUT_RDWR);
   if (transfer->fd >= 0 && close (transfer->fd) < 0)
     g_debug ("closing a transfer's file descriptor: %s", g_strerror (errno));
