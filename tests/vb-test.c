@@ -510,6 +510,95 @@ vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface,
   assert_connection_answers (f, path);
 }
 
+/* ---- domain snapshots ---------------------------------------------------- */
+
+#define SNAPSHOT_INTERFACE "org.libvirt.DomainSnapshot"
+
+void
+vb_test_assert_paths (GVariant *reply, const char *const *expected)
+{
+  g_autoptr(GVariant) paths = g_variant_get_child_value (reply, 0);
+  g_autofree const char **got = g_variant_get_objv (paths, NULL);
+  guint n_expected = g_strv_length ((char **) expected);
+
+  if (g_strv_length ((char **) got) != n_expected)
+    {
+      g_autofree char *printed = g_variant_print (paths, FALSE);
+
+      g_error ("expected %u paths, got %s", n_expected, printed);
+    }
+  for (const char *const *path = expected; *path != NULL; path++)
+    {
+      if (!g_strv_contains (got, *path))
+        g_error ("%s is not among the paths answered", *path);
+    }
+}
+
+GVariant *
+vb_test_snapshot_call (VbTestFixture *f, const char *path, const char *method,
+                       guint flags, const char *reply_type)
+{
+  return vb_test_call (f, path, SNAPSHOT_INTERFACE, method, g_variant_new ("(u)", flags),
+                       reply_type);
+}
+
+void
+vb_test_assert_snapshot_error (VbTestFixture *f, const char *path, const char *method,
+                               guint flags, const char *error_name,
+                               const char *message_part)
+{
+  vb_test_assert_call_error (f, path, SNAPSHOT_INTERFACE, method,
+                             g_variant_new ("(u)", flags), error_name, message_part);
+}
+
+gboolean
+vb_test_snapshot_is_current (VbTestFixture *f, const char *path)
+{
+  g_autoptr(GVariant) reply = vb_test_snapshot_call (f, path, "IsCurrent", 0, "(b)");
+  gboolean current;
+
+  g_variant_get (reply, "(b)", &current);
+  return current;
+}
+
+char *
+vb_test_snapshot_xml (VbTestFixture *f, const char *path, guint flags)
+{
+  g_autoptr(GVariant) reply = vb_test_snapshot_call (f, path, "GetXMLDesc", flags, "(s)");
+  char *xml;
+
+  g_variant_get (reply, "(s)", &xml);
+  return xml;
+}
+
+void
+vb_test_assert_snapshot_parent (VbTestFixture *f, const char *path, const char *expected)
+{
+  g_autoptr(GVariant) reply = vb_test_snapshot_call (f, path, "GetParent", 0, "(o)");
+  g_autofree char *parent = vb_test_reply_path (reply);
+
+  g_assert_cmpstr (parent, ==, expected);
+}
+
+void
+vb_test_assert_snapshot_children (VbTestFixture *f, const char *path, guint flags,
+                                  const char *const *expected)
+{
+  g_autoptr(GVariant) reply = vb_test_snapshot_call (f, path, "ListChildren", flags, "(ao)");
+
+  vb_test_assert_paths (reply, expected);
+}
+
+void
+vb_test_assert_snapshot_gone (VbTestFixture *f, const char *path)
+{
+  const char *const methods[] = { "Delete", "GetParent", "GetXMLDesc", "IsCurrent",
+                                  "ListChildren", "Revert", NULL };
+
+  for (const char *const *method = methods; *method != NULL; method++)
+    vb_test_assert_snapshot_error (f, path, *method, 0, UNKNOWN_OBJECT_NAME, NULL);
+}
+
 GVariant *
 vb_signal_recorder_wait_for_object (VbSignalRecorder *recorder, const char *object_path)
 {

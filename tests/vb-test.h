@@ -123,6 +123,31 @@ void vb_test_sweep_object (VbTestFixture *f, const char *path, const char *iface
                            const char *text, guint32 number,
                            const char *const *skip);
 
+/* ---- domain snapshots ---------------------------------------------------- */
+
+/* An "(ao)" reply holds exactly @expected (NULL-terminated), in any order. */
+void vb_test_assert_paths (GVariant *reply, const char *const *expected);
+
+/* An org.libvirt.DomainSnapshot method that takes only flags. */
+GVariant *vb_test_snapshot_call (VbTestFixture *f, const char *path, const char *method,
+                                 guint flags, const char *reply_type);
+void vb_test_assert_snapshot_error (VbTestFixture *f, const char *path, const char *method,
+                                    guint flags, const char *error_name,
+                                    const char *message_part);
+
+gboolean vb_test_snapshot_is_current (VbTestFixture *f, const char *path);
+char *vb_test_snapshot_xml (VbTestFixture *f, const char *path, guint flags);
+void vb_test_assert_snapshot_parent (VbTestFixture *f, const char *path,
+                                     const char *expected);
+/* ListChildren with @flags answers exactly @expected, in any order. */
+void vb_test_assert_snapshot_children (VbTestFixture *f, const char *path, guint flags,
+                                       const char *const *expected);
+
+/* A removed snapshot shows nothing stale: every DomainSnapshot method
+ * answers UnknownObject.  (Not Properties.GetAll: the interface has no
+ * properties, so GDBus answers that itself.) */
+void vb_test_assert_snapshot_gone (VbTestFixture *f, const char *path);
+
 /* Waits (up to 5 s for each signal) for the next signal whose first
  * argument is @object_path, passing over signals about other objects (a
  * real libvirtd is shared); returns its parameters. */
