@@ -434,6 +434,14 @@ release_waker_after_callbacks (VbWaker *waker)
     }
 }
 
+static void
+abort_stream (virStreamPtr stream)
+{
+  /* The stream may have failed already; its error was reported. */
+  if (virStreamAbort (stream) < 0)
+    virResetLastError ();
+}
+
 /* Runs the transfer; on failure the caller aborts the stream. */
 static gboolean
 pump (VbStreamTransfer *transfer, GError **error)
@@ -453,6 +461,13 @@ pump (VbStreamTransfer *transfer, GError **error)
   release_waker_after_callbacks (callback_ref);
   if (!pumped)
     return FALSE;
+  /* The peer of a two-way transfer left first: the stream has not ended
+   * and is dropped, as virsh drops a console it leaves.  Not an error. */
+  if (transfer->direction == VB_STREAM_BOTH && !transfer->stream_ended)
+    {
+      abort_stream (transfer->stream);
+      return TRUE;
+    }
   if (virStreamFinish (transfer->stream) < 0)
     return stream_failed (error);
   return TRUE;
@@ -485,14 +500,6 @@ void
 vb_stream_transfer_unref (VbStreamTransfer *transfer)
 {
   g_atomic_rc_box_release_full (transfer, transfer_clear);
-}
-
-static void
-abort_stream (virStreamPtr stream)
-{
-  /* The stream may have failed already; its error was reported. */
-  if (virStreamAbort (stream) < 0)
-    virResetLastError ();
 }
 
 static void

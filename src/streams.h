@@ -23,8 +23,10 @@ typedef enum {
   /* fd -> stream until the fd reaches end of file (or the limit): uploads */
   VB_STREAM_FROM_FD,
   /* both at once until either side ends: consoles over a socket.  The
-   * peer closing its end, or the stream ending, ends both directions and
-   * is a clean end, not an error. */
+   * peer closing its end (the stream is then aborted, as virsh leaves a
+   * console) or the stream ending (it is then finished, and the socket
+   * shut down so the peer sees the end) ends both directions, and is a
+   * clean end, not an error. */
   VB_STREAM_BOTH,
 } VbStreamDirection;
 

@@ -47,16 +47,8 @@ static void
 remove_pool_dir (const char *name)
 {
   g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), name, NULL);
-  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
-  const char *entry;
 
-  while (entries != NULL && (entry = g_dir_read_name (entries)) != NULL)
-    {
-      g_autofree char *file = g_build_filename (dir, entry, NULL);
-
-      g_unlink (file);
-    }
-  g_rmdir (dir);
+  vb_test_remove_flat_dir (dir);
 }
 
 /* Removes every vbtest-* pool with its volumes, whatever state a failed
@@ -195,18 +187,6 @@ path_list_contains (VbTestFixture *f, const char *pool, const char *vol)
 }
 
 /* ---- data, checksums, transfers ---------------------------------------- */
-
-/* @size bytes that are the same on every run but unlike any pattern. */
-static GBytes *
-test_data (gsize size, guint32 seed)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  guint32 *words = g_malloc (size);
-
-  for (gsize i = 0; i < size / sizeof (guint32); i++)
-    words[i] = g_rand_int (rand);
-  return g_bytes_new_take (words, size);
-}
 
 static char *
 checksum_of (const guchar *data, gsize size)
@@ -581,7 +561,7 @@ test_wipe (VbTestFixture *f, gconstpointer data)
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-a.img", MIB);
   g_autofree char *file = vol_file (f, vol);
-  g_autoptr(GBytes) data_in = test_data (MIB, 7);
+  g_autoptr(GBytes) data_in = vb_test_random_bytes (MIB, 7);
   g_autofree char *source = write_temp_file (data_in);
   g_autoptr(GBytes) uploaded = NULL;
   g_autoptr(GBytes) wiped = NULL;
@@ -610,7 +590,7 @@ test_upload_download_64_mib (VbTestFixture *f, gconstpointer data)
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-data.img", DATA_SIZE);
   g_autofree char *file = vol_file (f, vol);
-  g_autoptr(GBytes) data_in = test_data (DATA_SIZE, 42);
+  g_autoptr(GBytes) data_in = vb_test_random_bytes (DATA_SIZE, 42);
   g_autofree char *expected = checksum_of_bytes (data_in);
   g_autofree char *source = write_temp_file (data_in);
   g_autofree char *target = g_strconcat (source, ".out", NULL);
@@ -658,7 +638,7 @@ test_transfer_through_pipes (VbTestFixture *f, gconstpointer data)
 {
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-data.img", DATA_SIZE);
-  g_autoptr(GBytes) data_in = test_data (DATA_SIZE, 43);
+  g_autoptr(GBytes) data_in = vb_test_random_bytes (DATA_SIZE, 43);
   g_autofree char *expected = checksum_of_bytes (data_in);
   PipeEnd writer = { 0 }, reader = { .pause_us = 2000 };
   RssWatch watch = { 0 };
@@ -691,7 +671,7 @@ test_transfer_offset_and_length (VbTestFixture *f, gconstpointer data)
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-a.img", 4 * MIB);
   g_autofree char *file = vol_file (f, vol);
-  g_autoptr(GBytes) data_in = test_data (2 * MIB, 44);
+  g_autoptr(GBytes) data_in = vb_test_random_bytes (2 * MIB, 44);
   g_autofree char *source = write_temp_file (data_in);
   g_autofree char *target = g_strconcat (source, ".out", NULL);
   g_autoptr(GBytes) volume = NULL;
@@ -724,7 +704,7 @@ test_transfer_errors (VbTestFixture *f, gconstpointer data)
 {
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-a.img", MIB);
-  g_autoptr(GBytes) data_in = test_data (MIB, 45);
+  g_autoptr(GBytes) data_in = vb_test_random_bytes (MIB, 45);
   g_autofree char *source = write_temp_file (data_in);
   int fds[2];
 

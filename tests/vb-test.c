@@ -643,3 +643,31 @@ vb_test_run_with_libvirtd (void (*cleanup) (void))
   vb_libvirtd_release ();
   return status;
 }
+
+#include <glib/gstdio.h>
+
+void
+vb_test_remove_flat_dir (const char *dir)
+{
+  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *entry;
+
+  while (entries != NULL && (entry = g_dir_read_name (entries)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (dir, entry, NULL);
+
+      g_unlink (file);
+    }
+  g_rmdir (dir);
+}
+
+GBytes *
+vb_test_random_bytes (gsize size, guint32 seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  guint32 *words = g_malloc (size);
+
+  for (gsize i = 0; i < size / sizeof (guint32); i++)
+    words[i] = g_rand_int (rand);
+  return g_bytes_new_take (words, size);
+}

@@ -164,3 +164,11 @@ void vb_test_setup_libvirtd (VbTestFixture *f, gconstpointer data);
  * not installed; calls @cleanup (which removes what a failed run may have
  * left) before and after the tests, then releases libvirtd. */
 int vb_test_run_with_libvirtd (void (*cleanup) (void));
+
+/* Removes @dir and the files in it (it has no subdirectories); what is
+ * not there is no error. */
+void vb_test_remove_flat_dir (const char *dir);
+
+/* @size bytes (a multiple of 4) that are the same for the same @seed on
+ * every run, and like no pattern. */
+GBytes *vb_test_random_bytes (gsize size, guint32 seed);
