@@ -264,6 +264,80 @@ test_attach_and_detach_disk (GuestFixture *f, gconstpointer data)
   g_unlink (image);
 }
 
+static void
+qemu_img (const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+
+  g_ptr_array_add (argv, "qemu-img");
+  for (const char *const *arg = args; *arg != NULL; arg++)
+    g_ptr_array_add (argv, (char *) *arg);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+}
+
+/* A disk on a backing file; BlockPull copies the backing data into it and
+ * reports completion as a BlockJob signal. */
+static void
+test_block_pull_and_resize (GuestFixture *f, gconstpointer data)
+{
+  g_autofree char *base = g_build_filename (vb_libvirtd_scratch_dir (), "vbtest-base.qcow2", NULL);
+  g_autofree char *top = g_build_filename (vb_libvirtd_scratch_dir (), "vbtest-top.qcow2", NULL);
+  g_autofree char *disk = g_strdup_printf (
+      "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source file='%s'/><target dev='vda' bus='virtio'/></disk>", top);
+  g_autoptr(VbSignalRecorder) jobs = NULL;
+  g_autoptr(GVariant) attached = NULL, started = NULL, pulled = NULL, info = NULL, resized = NULL;
+  gboolean completed = FALSE;
+  gint32 job_type = -1;
+
+  qemu_img ((const char *[]) { "create", "-q", "-f", "qcow2", base, "16M", NULL });
+  qemu_img ((const char *[]) { "create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", top, NULL });
+  g_chmod (base, 0666);
+  g_chmod (top, 0666);
+  /* VIR_DOMAIN_AFFECT_CONFIG (2) on the guest while it is off */
+  attached = guest_call (f, "AttachDevice", g_variant_new ("(su)", disk, 2), "()");
+  started = guest_call (f, "Create", g_variant_new ("(u)", 0), "()");
+
+  jobs = vb_signal_recorder_new (&f->bus, DOMAIN, "BlockJob");
+  pulled = guest_call (f, "BlockPull", g_variant_new ("(stu)", "vda", (guint64) 0, 0), "()");
+  for (int i = 0; i < 4 && !completed; i++)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(GVariant) event = vb_signal_recorder_wait (jobs, &path);
+      const char *target;
+      gint32 type, status;
+
+      g_variant_get (event, "(&sii)", &target, &type, &status);
+      g_assert_cmpstr (path, ==, f->path);
+      g_assert_cmpstr (target, ==, "vda");
+      g_assert_cmpint (type, ==, 1);   /* VIR_DOMAIN_BLOCK_JOB_TYPE_PULL */
+      completed = status == 0;         /* VIR_DOMAIN_BLOCK_JOB_COMPLETED */
+    }
+  g_assert_true (completed);
+
+  /* no job left: a zeroed record */
+  info = guest_call (f, "GetBlockJobInfo", g_variant_new ("(su)", "vda", 0), "((ittt))");
+  g_variant_get (info, "((ittt))", &job_type, NULL, NULL, NULL);
+  g_assert_cmpint (job_type, ==, 0);
+  vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "BlockJobSetSpeed",
+                             g_variant_new ("(stu)", "vda", (guint64) 1, 0),
+                             VB_ERROR_LIBVIRT_NAME, NULL);
+  vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "BlockJobAbort",
+                             g_variant_new ("(su)", "vda", 0), VB_ERROR_LIBVIRT_NAME, NULL);
+  /* VIR_DOMAIN_BLOCK_RESIZE_BYTES (1) */
+  resized = guest_call (f, "BlockResize", g_variant_new ("(stu)", "vda", (guint64) 32 * 1024 * 1024, 1), "()");
+  vb_test_assert_call_error (&f->bus, f->path, DOMAIN, "BlockPull",
+                             g_variant_new ("(stu)", "vdz", (guint64) 0, 0), VB_ERROR_LIBVIRT_NAME, NULL);
+  g_unlink (top);
+  g_unlink (base);
+}
+
 static GBytes *
 read_all (int fd)
 {
@@ -588,6 +662,7 @@ main (int argc, char **argv)
   ADD ("attach-detach-disk", guest_setup_running, test_attach_and_detach_disk);
   ADD ("screenshot", guest_setup_running, test_screenshot);
   ADD ("update-device-tray-change", guest_setup, test_update_device_tray_change);
+  ADD ("block-pull-and-resize", guest_setup, test_block_pull_and_resize);
   ADD ("open-graphics-fd", guest_setup_running, test_open_graphics_fd);
   ADD ("console", guest_setup_running, test_console_open_write_close_reopen);
   ADD ("console-reads-guest-output", guest_setup, test_console_reads_guest_output);
