@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <gio/gunixfdlist.h>
-
 #include "libvirt-glib-compat.h"
 #include "streams.h"
 
@@ -129,20 +127,33 @@ typedef int (*VbVolumeStreamFunc) (virStorageVolPtr vol, virStreamPtr stream,
                                    unsigned long long offset,
                                    unsigned long long length, unsigned int flags);
 
-/* A duplicate of the fd the message carries at @handle; -1 with
- * InvalidArgs when there is none. */
+/* A copy of @fd that closes on exec; -1 with @error set. */
+static int
+duplicate_fd (int fd, GError **error)
+{
+  int copy = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+
+  if (copy < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
+                   "Cannot use the file descriptor: %s", g_strerror (saved_errno));
+    }
+  return copy;
+}
+
+/* A duplicate of the fd the message carries at @handle (the message keeps
+ * its own); -1 with InvalidArgs when there is none. */
 static int
 fd_from_handle (VbCall *call, gint32 handle, GError **error)
 {
-  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
-  GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
+  g_autoptr(GVariant) handles = g_variant_ref_sink (
+      g_variant_new_fixed_array (G_VARIANT_TYPE_HANDLE, &handle, 1, sizeof handle));
+  guint n_fds = 0;
+  g_autofree int *fds = vb_call_fds_from_handles (call, handles, &n_fds, error);
 
-  if (fd_list == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fd_list))
-    {
-      vb_invalid_args (error, "File descriptor handle %d is not in the message", handle);
-      return -1;
-    }
-  return g_unix_fd_list_get (fd_list, handle, error);
+  return fds != NULL ? duplicate_fd (fds[0], error) : -1;
 }
 
 /* Upload's and Download's arguments; returns the fd (a duplicate), -1
@@ -197,15 +208,11 @@ download_piece (VbCall *call, int fd, guint64 offset, guint64 length, guint flag
   if (stream == NULL)
     return FALSE;
   /* The transfer closes the fd it is given. */
-  piece_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  piece_fd = duplicate_fd (fd, error);
   if (piece_fd < 0)
     {
-      int saved_errno = errno;
-
       virStreamAbort (stream);
       virStreamFree (stream);
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
-                   "Cannot use the file descriptor: %s", g_strerror (saved_errno));
       return FALSE;
     }
   moved = vb_stream_transfer_run (stream, piece_fd, VB_STREAM_TO_FD, 0, written, NULL, error);

@@ -2,10 +2,11 @@
  * network defined, started, updated, stopped and undefined, with the
  * NetworkEvent of each step; a network with DHCP (dnsmasq) and its leases;
  * networks removed behind virtbus's back.  Every network is named
- * vbtest-* on a vbtbr* bridge and removed at start and end, even after a
+ * vbtest-<pid>-* on a bridge vbt<pid>* and removed at the end, even after a
  * failure. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vb-libvirtd.h"
 #include "vb-test.h"
@@ -14,23 +15,54 @@
 #define CONNECT "org.libvirt.Connect"
 #define NETWORK "org.libvirt.Network"
 
-#define BRIDGE_XML \
-  "<network><name>vbtest-net</name><bridge name='vbtbr0'/></network>"
-#define DHCP_XML \
-  "<network><name>vbtest-dhcp</name><bridge name='vbtbr1'/>" \
-  "<ip address='192.168.253.1' netmask='255.255.255.0'><dhcp>" \
-  "<range start='192.168.253.10' end='192.168.253.20'/></dhcp></ip></network>"
 #define PORTGROUP_XML "<portgroup name='vbtest-group'/>"
-#define DHCP_HOST_XML "<host mac='52:54:00:00:00:07' name='vbhost' ip='192.168.253.7'/>"
-/* Where libvirt's dnsmasq lease helper keeps the leases of vbtbr1. */
-#define LEASES_FILE "/var/lib/libvirt/dnsmasq/vbtbr1.status"
-
 /* virNetworkEventLifecycleType */
 enum { DEFINED = 0, UNDEFINED = 1, STARTED = 2, STOPPED = 3 };
 /* virNetworkUpdateCommand, virNetworkUpdateSection, virNetworkUpdateFlags */
 enum { COMMAND_MODIFY = 1, COMMAND_DELETE = 2, COMMAND_ADD_LAST = 3 };
 enum { SECTION_IP_DHCP_HOST = 4, SECTION_PORTGROUP = 9 };
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2 };
+
+/* This run's networks (names, bridges, and a /24 for DHCP), apart from
+ * those of a suite running beside it: made by main(). */
+static char *bridge_net;
+static char *dhcp_net;
+static char *dhcp_bridge;
+static char *subnet;             /* "192.168.N" */
+
+static char *
+bridge_xml (void)
+{
+  return g_strdup_printf ("<network><name>%s</name><bridge name='vbt%dn'/></network>",
+                          bridge_net, (int) getpid ());
+}
+
+static char *
+dhcp_xml (void)
+{
+  return g_strdup_printf ("<network><name>%s</name><bridge name='%s'/>"
+                          "<ip address='%s.1' netmask='255.255.255.0'><dhcp>"
+                          "<range start='%s.10' end='%s.20'/></dhcp></ip></network>",
+                          dhcp_net, dhcp_bridge, subnet, subnet, subnet);
+}
+
+/* Where libvirt's dnsmasq lease helper keeps the leases of the bridge. */
+static char *
+leases_file (void)
+{
+  return g_strdup_printf ("/var/lib/libvirt/dnsmasq/%s.status", dhcp_bridge);
+}
+
+static void
+make_names (void)
+{
+  int pid = (int) getpid ();
+
+  bridge_net = vb_test_run_name ("net");
+  dhcp_net = vb_test_run_name ("dhcp");
+  dhcp_bridge = g_strdup_printf ("vbt%dd", pid);
+  subnet = g_strdup_printf ("192.168.%d", 150 + pid % 100);
+}
 
 static void
 remove_test_networks (void)
@@ -46,7 +78,7 @@ remove_test_networks (void)
       g_autofree char *undefined = NULL;
 
       g_strstrip (*name);
-      if (!g_str_has_prefix (*name, "vbtest-"))
+      if (!vb_test_run_name_is_removable (*name))
         continue;
       destroyed = vb_virsh ((const char *[]) { "net-destroy", *name, NULL }, NULL);
       undefined = vb_virsh ((const char *[]) { "net-undefine", *name, NULL }, NULL);
@@ -150,11 +182,13 @@ static void
 test_lifecycle (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkDefineXML", BRIDGE_XML, DEFINED);
+  g_autofree char *xml = bridge_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkDefineXML", xml, DEFINED);
   g_autofree char *config = xml_desc (f, path, 1);   /* VIR_NETWORK_XML_INACTIVE */
+  g_autofree char *name = g_strdup_printf ("<name>%s</name>", bridge_net);
   g_autoptr(GVariant) no_leases = NULL;
 
-  g_assert_nonnull (strstr (config, "<name>vbtest-net</name>"));
+  g_assert_nonnull (strstr (config, name));
   g_assert_false (boolean_property (f, path, "Active"));
   set_autostart (f, path, TRUE);
   g_assert_true (boolean_property (f, path, "Autostart"));
@@ -180,7 +214,8 @@ static void
 test_update (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkDefineXML", BRIDGE_XML, DEFINED);
+  g_autofree char *xml = bridge_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkDefineXML", xml, DEFINED);
   g_autofree char *live = NULL;
   g_autofree char *config = NULL;
   g_autofree char *removed = NULL;
@@ -220,7 +255,8 @@ static void
 test_undefine_running (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkDefineXML", BRIDGE_XML, DEFINED);
+  g_autofree char *xml = bridge_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkDefineXML", xml, DEFINED);
 
   change (f, events, path, "Create", STARTED);
   change (f, events, path, "Undefine", UNDEFINED);
@@ -241,12 +277,13 @@ static void
 write_lease (gint64 expiry)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *file = leases_file ();
   g_autofree char *json = g_strdup_printf (
-      "[{\"ip-address\": \"192.168.253.15\", \"mac-address\": \"52:54:00:00:00:15\","
+      "[{\"ip-address\": \"%s.15\", \"mac-address\": \"52:54:00:00:00:15\","
       " \"hostname\": \"vbguest\", \"client-id\": \"01:52:54:00:00:00:15\","
-      " \"expiry-time\": %" G_GINT64_FORMAT "}]", expiry);
+      " \"expiry-time\": %" G_GINT64_FORMAT "}]", subnet, expiry);
 
-  g_file_set_contents (LEASES_FILE, json, -1, &error);
+  g_file_set_contents (file, json, -1, &error);
   g_assert_no_error (error);
 }
 
@@ -254,7 +291,12 @@ static void
 test_dhcp_leases (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkCreateXML", DHCP_XML, STARTED);
+  g_autofree char *xml = dhcp_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkCreateXML", xml, STARTED);
+  g_autofree char *file = leases_file ();
+  g_autofree char *ip = g_strdup_printf ("%s.15", subnet);
+  g_autofree char *host = g_strdup_printf ("<host mac='52:54:00:00:00:07' name='vbhost' ip='%s.7'/>",
+                                           subnet);
   g_autoptr(GVariant) none = leases (f, path, "");
   gint64 expiry = g_get_real_time () / G_USEC_PER_SEC + 3600;
   g_autoptr(GVariant) all = NULL;
@@ -271,8 +313,8 @@ test_dhcp_leases (VbTestFixture *f, gconstpointer data)
   /* (iface, expirytime, type, mac, iaid, ipaddr, prefix, hostname,
    * clientid); no IAID for IPv4: an empty string */
   expected = g_variant_ref_sink (g_variant_new_parsed (
-      "([('vbtbr1', %x, 0, '52:54:00:00:00:15', '', '192.168.253.15', uint32 24, 'vbguest',"
-      " '01:52:54:00:00:00:15')],)", expiry));
+      "([(%s, %x, 0, '52:54:00:00:00:15', '', %s, uint32 24, 'vbguest',"
+      " '01:52:54:00:00:00:15')],)", dhcp_bridge, expiry, ip));
   g_assert_true (g_variant_equal (all, expected));
   g_assert_true (g_variant_equal (matching, expected));
   g_assert_cmpuint (n_leases (other), ==, 0);
@@ -280,13 +322,13 @@ test_dhcp_leases (VbTestFixture *f, gconstpointer data)
                              g_variant_new ("(su)", "", 0x80000000), VB_ERROR_LIBVIRT_NAME,
                              "unsupported flags");
 
-  update (f, path, COMMAND_ADD_LAST, SECTION_IP_DHCP_HOST, DHCP_HOST_XML, AFFECT_LIVE);
+  update (f, path, COMMAND_ADD_LAST, SECTION_IP_DHCP_HOST, host, AFFECT_LIVE);
   with_host = xml_desc (f, path, 0);
   g_assert_nonnull (strstr (with_host, "52:54:00:00:00:07"));
 
   change (f, events, path, "Destroy", STOPPED);
   vb_test_assert_object_gone (f, path, NETWORK);
-  g_assert_false (g_file_test (LEASES_FILE, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
 }
 
 /* ---- removed meanwhile, bad input -------------------------------------- */
@@ -295,9 +337,10 @@ static void
 test_removed_behind_our_back (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkDefineXML", BRIDGE_XML, DEFINED);
+  g_autofree char *xml = bridge_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkDefineXML", xml, DEFINED);
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = vb_virsh ((const char *[]) { "net-undefine", "vbtest-net", NULL }, &error);
+  g_autofree char *out = vb_virsh ((const char *[]) { "net-undefine", bridge_net, NULL }, &error);
 
   g_assert_no_error (error);
   assert_event (events, path, UNDEFINED);
@@ -308,7 +351,8 @@ static void
 test_sweep (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "NetworkEvent");
-  g_autofree char *path = define_network (f, events, "NetworkCreateXML", BRIDGE_XML, STARTED);
+  g_autofree char *xml = bridge_xml ();
+  g_autofree char *path = define_network (f, events, "NetworkCreateXML", xml, STARTED);
 
   vb_test_sweep_object (f, path, NETWORK, "<network><<", 0xffffffff, NULL);
   vb_test_sweep_object (f, path, NETWORK, "", 0x80000000, NULL);
@@ -319,6 +363,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  make_names ();
 
 #define ADD(name, func) \
   g_test_add ("/qemu-network/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, teardown)

@@ -3,7 +3,8 @@
  * byte for byte (binary values), refused when private, and undefined, with
  * the SecretEvent of each lifecycle change; the value never reaches the
  * daemon's log, even with every debug log on.  Every secret's usage is
- * named vbtest-* and removed at start and end, even after a failure. */
+ * named vbtest-<pid>-* and removed at the end, even after a failure; at
+ * the start, leftovers of runs whose process is gone are removed too. */
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,15 +17,25 @@
 #define SECRET "org.libvirt.Secret"
 
 #define USAGE_CEPH 2   /* VIR_SECRET_USAGE_TYPE_CEPH */
+/* printf format: private or not, the usage name */
 #define SECRET_XML \
-  "<secret ephemeral='no' private='no'><usage type='ceph'><name>vbtest-secret</name></usage></secret>"
-#define PRIVATE_XML \
-  "<secret ephemeral='no' private='yes'><usage type='ceph'><name>vbtest-private</name></usage></secret>"
+  "<secret ephemeral='no' private='%s'><usage type='ceph'><name>%s</name></usage></secret>"
 /* What must never show in a log. */
 #define MARKER "vbtest-marker-9f2c4e"
 
 /* virSecretEventLifecycleType */
 enum { DEFINED = 0, UNDEFINED = 1 };
+
+/* This run's usage names, vbtest-<pid>-*: made by main(). */
+static char *usage_name;
+static char *private_usage_name;
+
+static char *
+secret_xml (gboolean private)
+{
+  return g_strdup_printf (SECRET_XML, private ? "yes" : "no",
+                          private ? private_usage_name : usage_name);
+}
 
 static void
 remove_test_secrets (void)
@@ -35,12 +46,13 @@ remove_test_secrets (void)
 
   for (char **line = lines; *line != NULL; line++)
     {
-      g_auto(GStrv) words = NULL;
+      /* " <UUID>   ceph <usage name>" */
+      g_auto(GStrv) words = g_strsplit_set (g_strstrip (*line), " ", -1);
+      guint n_words = g_strv_length (words);
       g_autofree char *out = NULL;
 
-      if (strstr (*line, "vbtest-") == NULL)
+      if (n_words < 2 || !vb_test_run_name_is_removable (words[n_words - 1]))
         continue;
-      words = g_strsplit (g_strstrip (*line), " ", 2);
       out = vb_virsh ((const char *[]) { "secret-undefine", words[0], NULL }, NULL);
     }
 }
@@ -63,8 +75,9 @@ assert_event (VbSignalRecorder *events, const char *path, gint32 expected)
 }
 
 static char *
-define_secret (VbTestFixture *f, VbSignalRecorder *events, const char *xml)
+define_secret (VbTestFixture *f, VbSignalRecorder *events, gboolean private)
 {
+  g_autofree char *xml = secret_xml (private);
   g_autoptr(GVariant) reply = vb_test_call (f, CONNECT_PATH, CONNECT, "SecretDefineXML",
                                             g_variant_new ("(su)", xml, 0), "(o)");
   char *path = vb_test_reply_path (reply);
@@ -109,10 +122,10 @@ static void
 test_define_lookup_undefine (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, SECRET_XML);
+  g_autofree char *path = define_secret (f, events, FALSE);
   g_autoptr(GVariant) all = vb_test_get_all (f, path, SECRET);
   g_autoptr(GVariant) by_usage = vb_test_call (f, CONNECT_PATH, CONNECT, "SecretLookupByUsage",
-                                               g_variant_new ("(is)", USAGE_CEPH, "vbtest-secret"),
+                                               g_variant_new ("(is)", USAGE_CEPH, usage_name),
                                                "(o)");
   g_autofree char *found = vb_test_reply_path (by_usage);
   g_autoptr(GVariant) xml = vb_test_call (f, path, SECRET, "GetXMLDesc", g_variant_new ("(u)", 0),
@@ -124,13 +137,13 @@ test_define_lookup_undefine (VbTestFixture *f, gconstpointer data)
   g_assert_true (g_variant_lookup (all, "UUID", "&s", &uuid));
   g_assert_true (g_variant_lookup (all, "UsageID", "&s", &usage_id));
   g_assert_true (g_variant_lookup (all, "UsageType", "i", &usage_type));
-  g_assert_cmpstr (usage_id, ==, "vbtest-secret");
+  g_assert_cmpstr (usage_id, ==, usage_name);
   g_assert_cmpint (usage_type, ==, USAGE_CEPH);
   g_assert_cmpstr (found, ==, path);
   uuid_path = g_strdelimit (g_strconcat (CONNECT_PATH "/secret/_", uuid, NULL), "-", '_');
   g_assert_cmpstr (uuid_path, ==, path);
   g_variant_get (xml, "(&s)", &desc);
-  g_assert_nonnull (strstr (desc, "<name>vbtest-secret</name>"));
+  g_assert_nonnull (strstr (desc, usage_name));
   g_assert_nonnull (strstr (desc, uuid));
   vb_test_assert_call_error (f, path, SECRET, "GetXMLDesc", g_variant_new ("(u)", 0x80000000),
                              VB_ERROR_LIBVIRT_NAME, "unsupported flags");
@@ -139,7 +152,7 @@ test_define_lookup_undefine (VbTestFixture *f, gconstpointer data)
   assert_event (events, path, UNDEFINED);
   vb_test_assert_object_gone (f, path, SECRET);
   vb_test_assert_call_error (f, CONNECT_PATH, CONNECT, "SecretLookupByUsage",
-                             g_variant_new ("(is)", USAGE_CEPH, "vbtest-secret"),
+                             g_variant_new ("(is)", USAGE_CEPH, usage_name),
                              VB_ERROR_LIBVIRT_NAME, "Secret not found");
 }
 
@@ -147,7 +160,7 @@ static void
 test_value_round_trip (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, SECRET_XML);
+  g_autofree char *path = define_secret (f, events, FALSE);
   g_autoptr(GBytes) binary = binary_value ();
   g_autoptr(GBytes) text = g_bytes_new_static ("s3cret\n", 7);
   g_autoptr(GBytes) read_binary = NULL;
@@ -177,7 +190,7 @@ static void
 test_empty_value_refused (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, SECRET_XML);
+  g_autofree char *path = define_secret (f, events, FALSE);
   g_autoptr(GBytes) value = g_bytes_new_static ("kept", 4);
   g_autoptr(GBytes) read_back = NULL;
 
@@ -193,7 +206,7 @@ static void
 test_private_value_refused (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, PRIVATE_XML);
+  g_autofree char *path = define_secret (f, events, TRUE);
   g_autoptr(GBytes) value = g_bytes_new_static ("hidden", 6);
 
   set_value (f, path, value);
@@ -251,7 +264,7 @@ static void
 test_value_not_logged (LoggedFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (&f->fixture, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (&f->fixture, events, SECRET_XML);
+  g_autofree char *path = define_secret (&f->fixture, events, FALSE);
   g_autoptr(GBytes) value = g_bytes_new_static (MARKER, strlen (MARKER));
   g_autoptr(GBytes) read_back = NULL;
   g_autofree char *encoded = g_base64_encode ((const guchar *) MARKER, strlen (MARKER));
@@ -277,7 +290,7 @@ static void
 test_removed_behind_our_back (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, SECRET_XML);
+  g_autofree char *path = define_secret (f, events, FALSE);
   g_autoptr(GVariant) uuid = vb_test_get_property (f, path, SECRET, "UUID");
   g_autoptr(GError) error = NULL;
   g_autofree char *out = vb_virsh ((const char *[]) { "secret-undefine",
@@ -293,7 +306,7 @@ static void
 test_sweep (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "SecretEvent");
-  g_autofree char *path = define_secret (f, events, SECRET_XML);
+  g_autofree char *path = define_secret (f, events, FALSE);
   g_autoptr(GBytes) value = g_bytes_new_static ("kept", 4);
   g_autoptr(GBytes) read_back = NULL;
 
@@ -308,6 +321,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  usage_name = vb_test_run_name ("secret");
+  private_usage_name = vb_test_run_name ("private");
 
 #define ADD(name, func) \
   g_test_add ("/qemu-secret/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, \

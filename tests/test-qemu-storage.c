@@ -3,7 +3,8 @@
  * volumes (create, clone, resize, wipe, delete), 64 MiB uploaded and
  * downloaded with a checksum through regular files and pipes, with the
  * daemon's memory watched, and the transfer error paths.  Every pool is
- * named vbtest-* and removed at start and end even after a failure. */
+ * named vbtest-<pid>-* and removed at the end even after a failure; at
+ * the start, leftovers of runs whose process is gone are removed too. */
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
@@ -20,7 +21,6 @@
 #define INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
 #define IO_ERROR "org.freedesktop.DBus.Error.IOError"
 
-#define POOL_NAME "vbtest-pool"
 #define MIB (1024 * 1024)
 #define DATA_SIZE (64 * MIB)
 #define TRANSFER_TIMEOUT_MS (120 * 1000)
@@ -34,6 +34,9 @@
 enum { DEFINED = 0, UNDEFINED = 1, STARTED = 2, STOPPED = 3, CREATED = 4, DELETED = 5 };
 
 /* ---- set-up and clean-up ----------------------------------------------- */
+
+/* vbtest-<pid>-pool, made by main() */
+static char *pool_name;
 
 static void
 virsh_quietly (const char *command, const char *name)
@@ -51,8 +54,8 @@ remove_pool_dir (const char *name)
   vb_test_remove_flat_dir (dir);
 }
 
-/* Removes every vbtest-* pool with its volumes, whatever state a failed
- * run left it in. */
+/* Removes the pools of this run (and of runs that are gone) with their
+ * volumes, whatever state a failed run left them in. */
 static void
 remove_test_pools (void)
 {
@@ -64,7 +67,7 @@ remove_test_pools (void)
   for (char **name = lines; *name != NULL; name++)
     {
       g_strstrip (*name);
-      if (!g_str_has_prefix (*name, "vbtest-"))
+      if (!vb_test_run_name_is_removable (*name))
         continue;
       virsh_quietly ("pool-destroy", *name);
       virsh_quietly ("pool-undefine", *name);
@@ -127,11 +130,11 @@ call_unit (VbTestFixture *f, const char *path, const char *iface, const char *me
   g_autoptr(GVariant) reply = vb_test_call (f, path, iface, method, args, "()");
 }
 
-/* A started dir pool named POOL_NAME. */
+/* A started dir pool named pool_name. */
 static char *
 start_pool (VbTestFixture *f)
 {
-  g_autofree char *xml = pool_xml (POOL_NAME);
+  g_autofree char *xml = pool_xml (pool_name);
 
   return path_reply (f, CONNECT_PATH, CONNECT, "StoragePoolCreateXML",
                      g_variant_new ("(su)", xml, 1));   /* VIR_STORAGE_POOL_CREATE_WITH_BUILD */
@@ -412,8 +415,8 @@ test_pool_lifecycle (VbTestFixture *f, gconstpointer data)
 {
   g_autoptr(VbSignalRecorder) events = vb_signal_recorder_new (f, CONNECT, "StoragePoolEvent");
   g_autoptr(VbSignalRecorder) refreshes = vb_signal_recorder_new (f, POOL, "Refresh");
-  g_autofree char *xml = pool_xml (POOL_NAME);
-  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), POOL_NAME, NULL);
+  g_autofree char *xml = pool_xml (pool_name);
+  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), pool_name, NULL);
   g_autofree char *path = path_reply (f, CONNECT_PATH, CONNECT, "StoragePoolDefineXML",
                                       g_variant_new ("(su)", xml, 0));
   g_autoptr(GVariant) info = NULL;
@@ -474,7 +477,7 @@ get_autostart (VbTestFixture *f, const char *path)
 static void
 test_pool_autostart (VbTestFixture *f, gconstpointer data)
 {
-  g_autofree char *xml = pool_xml (POOL_NAME);
+  g_autofree char *xml = pool_xml (pool_name);
   g_autofree char *path = path_reply (f, CONNECT_PATH, CONNECT, "StoragePoolDefineXML",
                                       g_variant_new ("(su)", xml, 0));
   g_autofree char *transient = NULL;
@@ -742,13 +745,13 @@ test_removed_behind_our_back (VbTestFixture *f, gconstpointer data)
   g_autofree char *pool = start_pool (f);
   g_autofree char *vol = create_volume (f, pool, "vbtest-a.img", MIB);
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = vb_virsh ((const char *[]) { "vol-delete", "--pool", POOL_NAME,
+  g_autofree char *out = vb_virsh ((const char *[]) { "vol-delete", "--pool", pool_name,
                                                       "vbtest-a.img", NULL }, &error);
 
   g_assert_no_error (error);
   vb_test_assert_object_gone (f, vol, VOL);
   g_free (out);
-  out = vb_virsh ((const char *[]) { "pool-destroy", POOL_NAME, NULL }, &error);
+  out = vb_virsh ((const char *[]) { "pool-destroy", pool_name, NULL }, &error);
   g_assert_no_error (error);
   vb_test_assert_object_gone (f, pool, POOL);
 }
@@ -769,6 +772,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  pool_name = vb_test_run_name ("pool");
 
 #define ADD(name, func) \
   g_test_add ("/qemu-storage/" name, VbTestFixture, NULL, vb_test_setup_libvirtd, func, \

@@ -2,8 +2,8 @@
  * real libvirtd (qemu:///system; the test driver has no streams): both
  * one-way modes through the asynchronous API, the two-way mode ending
  * from either side (and carrying bytes each way), cancellation, shutdown,
- * and an unusable descriptor.  The pool is named vbtest-streams and
- * removed at start and end, even after a failure. */
+ * and an unusable descriptor.  The pool is named vbtest-<pid>-streams and
+ * removed at the end, even after a failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -16,12 +16,12 @@
 #include "vb-libvirtd.h"
 #include "vb-test.h"
 
-#define POOL_NAME "vbtest-streams"
 #define MIB (1024 * 1024)
 #define WAIT_US (30 * G_USEC_PER_SEC)
 
 static virConnectPtr virconn;
 static virStoragePoolPtr pool;
+static char *pool_name;   /* vbtest-<pid>-streams */
 
 /* ---- what a transfer reports -------------------------------------------- */
 
@@ -64,8 +64,8 @@ wait_outcome (GAsyncQueue *outcomes)
 static void
 remove_pool (void)
 {
-  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), POOL_NAME, NULL);
-  const char *const destroy[] = { "pool-destroy", POOL_NAME, NULL };
+  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), pool_name, NULL);
+  const char *const destroy[] = { "pool-destroy", pool_name, NULL };
   g_autofree char *out = vb_virsh (destroy, NULL);
 
   vb_test_remove_flat_dir (dir);
@@ -74,9 +74,9 @@ remove_pool (void)
 static void
 create_pool (void)
 {
-  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), POOL_NAME, NULL);
+  g_autofree char *dir = g_build_filename (vb_libvirtd_scratch_dir (), pool_name, NULL);
   g_autofree char *xml = g_strdup_printf (
-      "<pool type='dir'><name>" POOL_NAME "</name><target><path>%s</path></target></pool>", dir);
+      "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", pool_name, dir);
 
   pool = virStoragePoolCreateXML (virconn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD);
   g_assert_nonnull (pool);
@@ -500,6 +500,7 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  pool_name = vb_test_run_name ("streams");
   if (!vb_libvirtd_ensure (&skip_reason))
     {
       g_test_skip (skip_reason);

@@ -671,3 +671,30 @@ vb_test_random_bytes (gsize size, guint32 seed)
     words[i] = g_rand_int (rand);
   return g_bytes_new_take (words, size);
 }
+
+#include <errno.h>
+#include <unistd.h>
+
+#define RUN_NAME_PREFIX "vbtest-"
+
+char *
+vb_test_run_name (const char *what)
+{
+  return g_strdup_printf (RUN_NAME_PREFIX "%d-%s", (int) getpid (), what);
+}
+
+gboolean
+vb_test_run_name_is_removable (const char *name)
+{
+  const char *digits;
+  char *end = NULL;
+  gint64 pid;
+
+  if (!g_str_has_prefix (name, RUN_NAME_PREFIX))
+    return FALSE;
+  digits = name + strlen (RUN_NAME_PREFIX);
+  pid = g_ascii_strtoll (digits, &end, 10);
+  if (end == digits || *end != '-' || pid <= 0)
+    return FALSE;
+  return pid == getpid () || (kill ((pid_t) pid, 0) != 0 && errno == ESRCH);
+}

@@ -172,3 +172,13 @@ void vb_test_remove_flat_dir (const char *dir);
 /* @size bytes (a multiple of 4) that are the same for the same @seed on
  * every run, and like no pattern. */
 GBytes *vb_test_random_bytes (gsize size, guint32 seed);
+
+/* What a real-libvirtd suite creates is named vbtest-<pid>-<what>, so that
+ * suites running at the same time on one libvirtd (from two build
+ * directories, say) keep apart.  Free the result. */
+char *vb_test_run_name (const char *what);
+
+/* TRUE for a name vb_test_run_name() made in this process, or in one that
+ * is gone (left by a run that failed); FALSE for a suite's running beside
+ * us, and for any other name. */
+gboolean vb_test_run_name_is_removable (const char *name);
