@@ -179,13 +179,33 @@ test_save_restore_and_managed_save (GuestFixture *f, gconstpointer data)
   g_autofree char *image = g_build_filename (vb_libvirtd_scratch_dir (), "vbtest-save.img", NULL);
   g_autoptr(GVariant) saved = guest_call (f, "Save", g_variant_new ("(ssu)", image, "", 0), "()");
   g_autoptr(GVariant) restored = NULL, managed = NULL, has_image = NULL, started = NULL;
+  g_autoptr(VbSignalRecorder) iterations = NULL, completions = NULL;
+  g_autoptr(GVariant) iteration = NULL, completion = NULL, boxed_stats = NULL, job_stats = NULL;
+  g_autofree char *iteration_path = NULL;
+  g_autofree char *completion_path = NULL;
+  gint32 iteration_number = 0, operation = -1;
   gboolean has = FALSE;
 
   g_assert_cmpint (guest_state (f), ==, 5);
   restored = vb_test_call (&f->bus, QEMU_PATH, CONNECT, "DomainRestore",
                            g_variant_new ("(ssu)", image, "", 0), "()");
   g_assert_cmpint (guest_state (f), ==, 1);
+
+  /* Saving is a migration to a file: MigrationIteration, then JobCompleted
+   * with the job's statistics (operation 2: VIR_DOMAIN_JOB_OPERATION_SAVE). */
+  iterations = vb_signal_recorder_new (&f->bus, DOMAIN, "MigrationIteration");
+  completions = vb_signal_recorder_new (&f->bus, DOMAIN, "JobCompleted");
   managed = guest_call (f, "ManagedSave", g_variant_new ("(u)", 0), "()");
+  iteration = vb_signal_recorder_wait (iterations, &iteration_path);
+  g_variant_get (iteration, "(i)", &iteration_number);
+  g_assert_cmpstr (iteration_path, ==, f->path);
+  g_assert_cmpint (iteration_number, >=, 1);
+  completion = vb_signal_recorder_wait (completions, &completion_path);
+  g_assert_cmpstr (completion_path, ==, f->path);
+  g_variant_get (completion, "(@a{sv})", &boxed_stats);
+  job_stats = vb_test_unbox_twice (boxed_stats);
+  g_assert_true (g_variant_lookup (job_stats, "operation", "i", &operation));
+  g_assert_cmpint (operation, ==, 2);
   has_image = guest_call (f, "HasManagedSaveImage", g_variant_new ("(u)", 0), "(b)");
   g_variant_get (has_image, "(b)", &has);
   g_assert_true (has);
@@ -279,6 +299,30 @@ qemu_img (const char *const *args)
                                G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+}
+
+/* A CD-ROM whose image is missing, with startupPolicy='optional', is
+ * dropped when the guest starts: DiskChange says so. */
+static void
+test_disk_change_on_start (GuestFixture *f, gconstpointer data)
+{
+  const char *cdrom =
+      "<disk type='file' device='cdrom'><source file='/nonexistent/vbtest.iso' "
+      "startupPolicy='optional'/><target dev='hdd' bus='ide'/><readonly/></disk>";
+  g_autoptr(GVariant) attached = guest_call (f, "AttachDevice", g_variant_new ("(su)", cdrom, 2), "()");
+  g_autoptr(VbSignalRecorder) changes = vb_signal_recorder_new (&f->bus, DOMAIN, "DiskChange");
+  g_autoptr(GVariant) started = guest_call (f, "Create", g_variant_new ("(u)", 0), "()");
+  g_autofree char *path = NULL;
+  g_autoptr(GVariant) change = vb_signal_recorder_wait (changes, &path);
+  const char *old_source, *new_source, *device;
+  gint32 reason;
+
+  g_variant_get (change, "(&s&s&si)", &old_source, &new_source, &device, &reason);
+  g_assert_cmpstr (path, ==, f->path);
+  g_assert_cmpstr (old_source, ==, "/nonexistent/vbtest.iso");
+  g_assert_cmpstr (new_source, ==, "");
+  g_assert_cmpstr (device, !=, "");
+  g_assert_cmpint (reason, ==, 0);   /* VIR_DOMAIN_EVENT_DISK_CHANGE_MISSING_ON_START */
 }
 
 /* A disk on a backing file; BlockPull copies the backing data into it and
@@ -663,6 +707,7 @@ main (int argc, char **argv)
   ADD ("screenshot", guest_setup_running, test_screenshot);
   ADD ("update-device-tray-change", guest_setup, test_update_device_tray_change);
   ADD ("block-pull-and-resize", guest_setup, test_block_pull_and_resize);
+  ADD ("disk-change-on-start", guest_setup, test_disk_change_on_start);
   ADD ("open-graphics-fd", guest_setup_running, test_open_graphics_fd);
   ADD ("console", guest_setup_running, test_console_open_write_close_reopen);
   ADD ("console-reads-guest-output", guest_setup, test_console_reads_guest_output);
