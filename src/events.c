@@ -56,6 +56,10 @@ vb_events_shutdown (void)
   event_thread = NULL;
   virEventRemoveTimeout (wakeup_timer);
   wakeup_timer = -1;
+  /* libvirt's GLib-based loop frees removed timers and handles from an
+   * idle callback on the default context: let those run, or they leak. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }
 
 static void
