@@ -349,6 +349,17 @@ static const DomainEventHandler domain_event_handlers[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (domain_event_handlers) <= VB_DOMAIN_EVENT_SLOTS);
 
+virConnectDomainEventGenericCallback
+vb_events_domain_callback (int event_id)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (domain_event_handlers); i++)
+    {
+      if (domain_event_handlers[i].id == event_id)
+        return domain_event_handlers[i].callback;
+    }
+  return NULL;
+}
+
 static void
 on_network_lifecycle (virConnectPtr virconn, virNetworkPtr network, int event,
                       int detail, void *opaque)

@@ -26,3 +26,8 @@ void vb_events_shutdown (void);
  * Event kinds the driver lacks are left out (their id stays -1). */
 void vb_events_register (VbConn *conn, virConnectPtr virconn, VbEventIds *ids);
 void vb_events_deregister (virConnectPtr virconn, VbEventIds *ids);
+
+/* The callback registered for a libvirt domain event ID (to be called with
+ * that event's own signature), or NULL.  For tests of events no test guest
+ * can cause. */
+virConnectDomainEventGenericCallback vb_events_domain_callback (int event_id);

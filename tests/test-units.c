@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "bus.h"
+#include "conn.h"
+#include "events.h"
 #include "introspection.h"
 #include "options.h"
 #include "paths.h"
@@ -217,6 +219,145 @@ test_tables_match_interface_xml (void)
   vb_introspection_unload ();
 }
 
+/* ---- domain events no test guest can cause ---------------------------- */
+
+/* Guest-OS or agent driven events (watchdog, RTC, balloon, power
+ * management, agent, removal failure, control error) cannot be caused on
+ * a guest without an OS: their callbacks are called here as libvirt would,
+ * and the signals are checked as a client on a real bus receives them. */
+typedef struct {
+  GTestDBus *test_bus;
+  GDBusConnection *emitter;
+  GDBusConnection *listener;
+  VbConn *conn;
+  virConnectPtr virconn;
+  virDomainPtr domain;
+  GVariant *received;
+  char *received_path;
+} EventFixture;
+
+static void
+on_domain_signal (GDBusConnection *bus, const char *sender, const char *path,
+                  const char *iface, const char *name, GVariant *params, gpointer data)
+{
+  EventFixture *f = data;
+
+  g_clear_pointer (&f->received, g_variant_unref);
+  g_free (f->received_path);
+  f->received = g_variant_new ("(s@*)", name, params);
+  g_variant_ref_sink (f->received);
+  f->received_path = g_strdup (path);
+}
+
+static GDBusConnection *
+connect_to (GTestDBus *bus)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return conn;
+}
+
+/* Waits for the next org.libvirt.Domain signal; asserts its name, path and
+ * arguments (GVariant text). */
+static void
+assert_signal (EventFixture *f, const char *name, const char *args_text)
+{
+  g_autoptr(GVariant) expected = g_variant_parse (NULL, args_text, NULL, NULL, NULL);
+  g_autoptr(GVariant) args = NULL;
+  const char *got_name;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (f->received == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_nonnull (f->received);
+  g_variant_get (f->received, "(&s@*)", &got_name, &args);
+  g_assert_cmpstr (got_name, ==, name);
+  g_assert_cmpstr (f->received_path, ==,
+                   "/org/libvirt/Test/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f");
+  g_assert_nonnull (expected);
+  g_assert_true (g_variant_equal (args, expected));
+  g_clear_pointer (&f->received, g_variant_unref);
+}
+
+static void
+test_guest_driven_domain_signals (void)
+{
+  EventFixture f = { 0 };
+  g_autoptr(GVariant) round_trip = NULL;
+  guint subscription;
+  virDomainEventGraphicsAddress address = { 0, (char *) "127.0.0.1", (char *) "5900" };
+
+  f.test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (f.test_bus);
+  f.emitter = connect_to (f.test_bus);
+  f.listener = connect_to (f.test_bus);
+  subscription = g_dbus_connection_signal_subscribe (f.listener, NULL, "org.libvirt.Domain",
+                                                     NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_domain_signal, &f, NULL);
+  /* the match rule is in place once a round trip has been made */
+  round_trip = g_dbus_connection_call_sync (f.listener, "org.freedesktop.DBus",
+                                            "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                            "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                                            NULL, NULL);
+  g_assert_nonnull (round_trip);
+  f.conn = vb_conn_new (f.emitter, "Test", "test:///default");
+  f.virconn = virConnectOpen ("test:///default");
+  f.domain = virDomainLookupByName (f.virconn, "test");
+  g_assert_nonnull (f.domain);
+
+  ((virConnectDomainEventWatchdogCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_WATCHDOG)) (
+      f.virconn, f.domain, VIR_DOMAIN_EVENT_WATCHDOG_PAUSE, f.conn);
+  assert_signal (&f, "Watchdog", "(1,)");
+  ((virConnectDomainEventRTCChangeCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_RTC_CHANGE)) (
+      f.virconn, f.domain, -3600, f.conn);
+  assert_signal (&f, "RTCChange", "(int64 -3600,)");
+  ((virConnectDomainEventBalloonChangeCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE)) (
+      f.virconn, f.domain, 65536, f.conn);
+  assert_signal (&f, "BalloonChange", "(uint64 65536,)");
+  ((virConnectDomainEventPMSuspendCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_PMSUSPEND)) (
+      f.virconn, f.domain, 0, f.conn);
+  assert_signal (&f, "PMSuspend", "(0,)");
+  ((virConnectDomainEventPMSuspendDiskCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_PMSUSPEND_DISK)) (
+      f.virconn, f.domain, 0, f.conn);
+  assert_signal (&f, "PMSuspendDisk", "(0,)");
+  ((virConnectDomainEventAgentLifecycleCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE)) (
+      f.virconn, f.domain, VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED,
+      VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL, f.conn);
+  assert_signal (&f, "AgentEvent", "(1, 2)");
+  ((virConnectDomainEventDeviceRemovalFailedCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED)) (
+      f.virconn, f.domain, "virtio-disk1", f.conn);
+  assert_signal (&f, "DeviceRemovalFailed", "('virtio-disk1',)");
+  ((virConnectDomainEventGenericCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_CONTROL_ERROR)) (
+      f.virconn, f.domain, f.conn);
+  assert_signal (&f, "ControlError", "()");
+  /* absent strings from libvirt become empty D-Bus strings, never NULL */
+  ((virConnectDomainEventIOErrorReasonCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON)) (
+      f.virconn, f.domain, NULL, "virtio-disk0", VIR_DOMAIN_EVENT_IO_ERROR_PAUSE, "enospc", f.conn);
+  assert_signal (&f, "IOError", "('', 'virtio-disk0', 1, 'enospc')");
+  ((virConnectDomainEventGraphicsCallback) vb_events_domain_callback (VIR_DOMAIN_EVENT_ID_GRAPHICS)) (
+      f.virconn, f.domain, VIR_DOMAIN_EVENT_GRAPHICS_DISCONNECT, &address, &address, NULL, NULL, f.conn);
+  assert_signal (&f, "Graphics",
+                 "(2, (0, '127.0.0.1', '5900'), (0, '127.0.0.1', '5900'), '', @a(ss) [])");
+  g_assert_null (vb_events_domain_callback (-1));
+
+  g_dbus_connection_signal_unsubscribe (f.listener, subscription);
+  virDomainFree (f.domain);
+  virConnectClose (f.virconn);
+  vb_conn_free (f.conn);
+  g_dbus_connection_close_sync (f.emitter, NULL, NULL);
+  g_dbus_connection_close_sync (f.listener, NULL, NULL);
+  g_object_unref (f.emitter);
+  g_object_unref (f.listener);
+  g_free (f.received_path);
+  g_test_dbus_down (f.test_bus);
+  g_object_unref (f.test_bus);
+}
+
 /* ---- command line ----------------------------------------------------- */
 
 static gboolean
@@ -298,6 +439,7 @@ main (int argc, char **argv)
   g_test_add_func ("/units/typed-params/round-trip", test_typed_params_round_trip);
   g_test_add_func ("/units/typed-params/rejected", test_typed_params_rejected);
   g_test_add_func ("/units/tables-match-interface-xml", test_tables_match_interface_xml);
+  g_test_add_func ("/units/guest-driven-domain-signals", test_guest_driven_domain_signals);
   g_test_add_func ("/units/options/session-defaults", test_options_defaults);
   g_test_add_func ("/units/options/system-defaults", test_options_system_defaults);
   g_test_add_func ("/units/options/connect-replaces-defaults", test_options_connect_replaces_defaults);
