@@ -51,6 +51,9 @@ static const VbInterface *const all_interfaces[] = {
 };
 
 static GPtrArray *exports;        /* of VbExport, main thread only */
+static gboolean polkit_enabled;   /* set once at export */
+static gint calls_in_flight;      /* atomic */
+static guint64 calls_received;    /* main thread only */
 static GHashTable *served_paths;  /* connection paths; read-only once exported */
 static guint unknown_object_filter_id;
 
@@ -208,6 +211,7 @@ run_pending_call (gpointer data)
   else
     g_dbus_method_invocation_take_error (invocation, error);
   pending_call_free (pending);
+  g_atomic_int_dec_and_test (&calls_in_flight);
 }
 
 /* ---- main loop side --------------------------------------------------- */
@@ -297,6 +301,8 @@ on_method_call (GDBusConnection *bus, const char *sender,
   GError *error = NULL;
   gboolean prepared;
 
+  calls_received++;
+  g_atomic_int_inc (&calls_in_flight);
   if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
     prepared = prepare_property_call (pending, member, parameters, &error);
   else
@@ -306,6 +312,7 @@ on_method_call (GDBusConnection *bus, const char *sender,
     {
       g_dbus_method_invocation_take_error (invocation, error);
       pending_call_free (pending);
+      g_atomic_int_dec_and_test (&calls_in_flight);
       return;
     }
   vb_workers_push (pending_call_cost (pending), run_pending_call, pending);
@@ -473,11 +480,25 @@ unknown_object_filter (GDBusConnection *bus, GDBusMessage *message,
   return NULL;
 }
 
+guint
+vb_bus_calls_in_flight (void)
+{
+  return (guint) g_atomic_int_get (&calls_in_flight);
+}
+
+guint64
+vb_bus_calls_received (void)
+{
+  return calls_received;
+}
+
 gboolean
-vb_bus_export (GDBusConnection *bus, GPtrArray *conns, GError **error)
+vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
+               GError **error)
 {
   g_return_val_if_fail (exports == NULL, FALSE);
 
+  polkit_enabled = use_polkit;
   exports = g_ptr_array_new_with_free_func (g_free);
   served_paths = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < conns->len; i++)

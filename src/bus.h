@@ -71,9 +71,20 @@ struct _VbCall {
 };
 
 /* Exports every VbConn of @conns, each with all its object kinds, on @bus.
- * The connections must outlive the export. */
-gboolean vb_bus_export (GDBusConnection *bus, GPtrArray *conns, GError **error);
+ * The connections must outlive the export.  With @use_polkit every call
+ * from a caller other than root passes the polkit gate (authz.c) first;
+ * without it (a session bus, where every caller is the bus's own user)
+ * calls are not checked. */
+gboolean vb_bus_export (GDBusConnection *bus, GPtrArray *conns,
+                        gboolean use_polkit, GError **error);
 void vb_bus_unexport_all (GDBusConnection *bus);
+
+/* Calls received and not yet answered (waiting for authorization, queued
+ * or running); any thread.  For idle exit and draining at shutdown. */
+guint vb_bus_calls_in_flight (void);
+/* Calls received since start (main thread); a change means the service
+ * was used. */
+guint64 vb_bus_calls_received (void);
 /* After the bus connection is closed: no filter can run any more. */
 void vb_bus_release (void);
 

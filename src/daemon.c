@@ -114,7 +114,8 @@ serve (VbDaemon *daemon, const VbOptions *options)
   guint term_source, int_source;
   gulong closed_handler;
 
-  if (!vb_bus_export (daemon->bus, daemon->conns, &error))
+  if (!vb_bus_export (daemon->bus, daemon->conns,
+                      options->bus_type == G_BUS_TYPE_SYSTEM, &error))
     {
       g_printerr ("virtbusd: cannot export objects: %s\n", error->message);
       return 1;
