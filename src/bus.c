@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "errors.h"
 #include "introspection.h"
 #include "libvirt-glib-compat.h"
@@ -34,6 +35,10 @@ typedef struct {
   const VbMethod *method;
   const VbProperty *property;
   GVariant *args;            /* method arguments, or the value to Set */
+  /* Authorization (system bus, callers other than root): */
+  const char *permissions[3];   /* NULL-terminated */
+  GHashTable *details;          /* for polkit: string -> string */
+  GError *lookup_error;         /* told only to an authorized caller */
 } VbPendingCall;
 
 static const VbInterface *const all_interfaces[] = {
@@ -52,6 +57,7 @@ static const VbInterface *const all_interfaces[] = {
 
 static GPtrArray *exports;        /* of VbExport, main thread only */
 static gboolean polkit_enabled;   /* set once at export */
+static gboolean stopping;         /* main thread: no longer serving */
 static gint calls_in_flight;      /* atomic */
 static guint64 calls_received;    /* main thread only */
 static GHashTable *served_paths;  /* connection paths; read-only once exported */
@@ -161,22 +167,24 @@ run_operation (VbPendingCall *pending, GError **error)
     }
 }
 
-static GVariant *
-execute_call (VbPendingCall *pending, GError **error)
+/* Connection and object, looked up once per call (before authorization
+ * when there is one). */
+static gboolean
+resolve_call_object (VbCall *call, GError **error)
 {
-  VbCall *call = &pending->call;
-
-  call->virconn = vb_conn_acquire (call->conn, error);
   if (call->virconn == NULL)
-    return NULL;
-
-  if (call->iface->lookup != NULL)
+    {
+      call->virconn = vb_conn_acquire (call->conn, error);
+      if (call->virconn == NULL)
+        return FALSE;
+    }
+  if (call->iface->lookup != NULL && call->object == NULL)
     {
       call->object = call->iface->lookup (call->virconn, call->segment, error);
       if (call->object == NULL)
-        return NULL;
+        return FALSE;
     }
-  return run_operation (pending, error);
+  return TRUE;
 }
 
 static void
@@ -191,18 +199,18 @@ pending_call_free (VbPendingCall *pending)
   g_clear_object (&call->out_fds);
   g_free (call->segment);
   g_clear_pointer (&pending->args, g_variant_unref);
+  g_clear_pointer (&pending->details, g_hash_table_unref);
+  g_clear_error (&pending->lookup_error);
   g_free (pending);
 }
 
+/* Answers the call (consuming its invocation and @error) and frees it;
+ * any thread. */
 static void
-run_pending_call (gpointer data)
+pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
 {
-  VbPendingCall *pending = data;
   GDBusMethodInvocation *invocation = pending->call.invocation;
-  GError *error = NULL;
-  GVariant *reply = execute_call (pending, &error);
 
-  /* Each consumes the invocation. */
   if (reply != NULL && pending->call.out_fds != NULL)
     g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, reply,
                                                              pending->call.out_fds);
@@ -214,7 +222,47 @@ run_pending_call (gpointer data)
   g_atomic_int_dec_and_test (&calls_in_flight);
 }
 
+static void
+run_pending_call (gpointer data)
+{
+  VbPendingCall *pending = data;
+  GError *error = NULL;
+  GVariant *reply = NULL;
+
+  if (resolve_call_object (&pending->call, &error))
+    reply = run_operation (pending, &error);
+  pending_call_finish (pending, reply, error);
+}
+
+static gboolean on_call_described (gpointer data);
+
+/* Before authorization: the object's identity for polkit.  A lookup
+ * failure is kept for later, so that whether an object exists is told
+ * only to a caller allowed to act on it. */
+static void
+describe_pending_call (gpointer data)
+{
+  VbPendingCall *pending = data;
+  VbCall *call = &pending->call;
+
+  pending->details = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_hash_table_insert (pending->details, "connect_driver",
+                       g_strdup (vb_conn_get_name (call->conn)));
+  g_hash_table_insert (pending->details, "connect_uri",
+                       g_strdup (vb_conn_get_uri (call->conn)));
+  if (resolve_call_object (call, &pending->lookup_error) && call->object != NULL)
+    call->iface->describe (call->object, pending->details);
+  g_main_context_invoke (NULL, on_call_described, pending);
+}
+
 /* ---- main loop side --------------------------------------------------- */
+
+static GError *
+service_stopping_error (void)
+{
+  return g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
+                              "virtbusd is stopping");
+}
 
 static VbPendingCall *
 pending_call_new (VbExport *export, const char *object_path,
@@ -290,6 +338,123 @@ pending_call_cost (VbPendingCall *pending)
   return pending->method != NULL ? pending->method->cost : VB_COST_CHEAP;
 }
 
+/* The flags argument of a method: by libvirt's convention its last 'u'. */
+static guint32
+method_call_flags (GVariant *args)
+{
+  gsize n = g_variant_n_children (args);
+
+  for (gsize i = n; i > 0; i--)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (args, i - 1);
+
+      if (g_variant_is_of_type (child, G_VARIANT_TYPE_UINT32))
+        return g_variant_get_uint32 (child);
+    }
+  return 0;
+}
+
+/* The permissions the call needs, from its interface's table. */
+static void
+set_call_permissions (VbPendingCall *pending)
+{
+  const VbMethod *method = pending->method;
+
+  switch (pending->operation)
+    {
+    case VB_OPERATION_METHOD:
+      pending->permissions[0] = method->permission;
+      if (method->extra_flags != 0 &&
+          (method_call_flags (pending->args) & method->extra_flags) != 0)
+        pending->permissions[1] = method->extra_permission;
+      break;
+    case VB_OPERATION_SET:
+      pending->permissions[0] = pending->property->set_permission;
+      break;
+    default:
+      pending->permissions[0] = pending->call.iface->get_permission;
+      break;
+    }
+}
+
+static void
+dispatch_call (VbPendingCall *pending)
+{
+  vb_workers_push (pending_call_cost (pending), run_pending_call, pending);
+}
+
+static void
+on_call_authorized (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VbPendingCall *pending = data;
+  GError *error = NULL;
+
+  if (!vb_authz_check_finish (result, &error))
+    pending_call_finish (pending, NULL, error);
+  else if (pending->lookup_error != NULL)
+    pending_call_finish (pending, NULL, g_steal_pointer (&pending->lookup_error));
+  else if (stopping)
+    pending_call_finish (pending, NULL, service_stopping_error ());
+  else
+    dispatch_call (pending);
+}
+
+static gboolean
+on_call_described (gpointer data)
+{
+  VbPendingCall *pending = data;
+
+  if (stopping)
+    pending_call_finish (pending, NULL, service_stopping_error ());
+  else
+    vb_authz_check_async (pending->call.invocation, pending->permissions,
+                          pending->details, on_call_authorized, pending);
+  return G_SOURCE_REMOVE;
+}
+
+/* A caller other than root: its object is looked up and described on a
+ * worker, then polkit decides. */
+static void
+authorize_user_call (VbPendingCall *pending)
+{
+  set_call_permissions (pending);
+  vb_workers_push (VB_COST_CHEAP, describe_pending_call, pending);
+}
+
+static void
+on_caller_identified (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VbPendingCall *pending = data;
+  GError *error = NULL;
+  VbCallerKind kind = vb_authz_identify_caller_finish (result, &error);
+
+  if (kind == VB_CALLER_UNKNOWN)
+    pending_call_finish (pending, NULL, error);
+  else if (stopping)
+    pending_call_finish (pending, NULL, service_stopping_error ());
+  else if (kind == VB_CALLER_ROOT)
+    dispatch_call (pending);
+  else
+    authorize_user_call (pending);
+}
+
+static void
+authorize_call (VbPendingCall *pending, const char *sender)
+{
+  switch (vb_authz_lookup_caller (sender))
+    {
+    case VB_CALLER_ROOT:
+      dispatch_call (pending);
+      break;
+    case VB_CALLER_USER:
+      authorize_user_call (pending);
+      break;
+    default:
+      vb_authz_identify_caller_async (sender, on_caller_identified, pending);
+      break;
+    }
+}
+
 static void
 on_method_call (GDBusConnection *bus, const char *sender,
                 const char *object_path, const char *interface_name,
@@ -303,19 +468,18 @@ on_method_call (GDBusConnection *bus, const char *sender,
 
   calls_received++;
   g_atomic_int_inc (&calls_in_flight);
+
   if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
     prepared = prepare_property_call (pending, member, parameters, &error);
   else
     prepared = prepare_method_call (pending, member, parameters, &error);
 
   if (!prepared)
-    {
-      g_dbus_method_invocation_take_error (invocation, error);
-      pending_call_free (pending);
-      g_atomic_int_dec_and_test (&calls_in_flight);
-      return;
-    }
-  vb_workers_push (pending_call_cost (pending), run_pending_call, pending);
+    pending_call_finish (pending, NULL, error);
+  else if (polkit_enabled)
+    authorize_call (pending, sender);
+  else
+    dispatch_call (pending);
 }
 
 /* get_property and set_property are NULL so that GDBus routes
@@ -499,6 +663,9 @@ vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
   g_return_val_if_fail (exports == NULL, FALSE);
 
   polkit_enabled = use_polkit;
+  stopping = FALSE;
+  if (polkit_enabled)
+    vb_authz_init (bus);
   exports = g_ptr_array_new_with_free_func (g_free);
   served_paths = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < conns->len; i++)
@@ -524,6 +691,7 @@ vb_bus_unexport_all (GDBusConnection *bus)
   if (exports == NULL)
     return;
 
+  stopping = TRUE;
   for (guint i = 0; i < exports->len; i++)
     {
       VbExport *export = g_ptr_array_index (exports, i);
@@ -539,9 +707,26 @@ vb_bus_unexport_all (GDBusConnection *bus)
   g_clear_pointer (&exports, g_ptr_array_unref);
 }
 
+/* Calls still waiting for the caller's identity or for polkit are answered
+ * (with an error: the service is stopping) and freed. */
+static void
+finish_waiting_calls (void)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  vb_authz_shutdown ();
+  while (vb_bus_calls_in_flight () > 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}
+
 void
 vb_bus_release (void)
 {
+  if (polkit_enabled)
+    finish_waiting_calls ();
   g_clear_pointer (&served_paths, g_hash_table_unref);
 }
 
@@ -663,6 +848,13 @@ vb_segment_to_string (const char *segment, GError **error)
   if (decoded == NULL)
     vb_malformed_segment (segment, error);
   return decoded;
+}
+
+void
+vb_details_add (GHashTable *details, const char *key, const char *value)
+{
+  if (value != NULL)
+    g_hash_table_insert (details, (char *) key, g_strdup (value));
 }
 
 char *

@@ -32,6 +32,11 @@ typedef gboolean (*VbPropertySetFunc) (VbCall *call, GVariant *value, GError **e
 typedef gpointer (*VbLookupFunc) (virConnectPtr virconn, const char *segment,
                                   GError **error);
 
+/* Adds the identity of a looked-up object to the details of its
+ * authorization check ("domain_name", "domain_uuid", ...), for polkit rules
+ * and password prompts.  Runs on a worker thread. */
+typedef void (*VbDescribeFunc) (gpointer object, GHashTable *details);
+
 /* The object path of a libvirt object of the interface's kind. */
 typedef char *(*VbObjectPathFunc) (VbConn *conn, gpointer object);
 
@@ -40,7 +45,16 @@ typedef struct {
   VbMethodFunc func;
   const char *permission;    /* libvirt ACL "object:permission" */
   VbCost cost;
+  /* Where libvirt asks for a second permission when some flags are set
+   * (read-secure with VIR_DOMAIN_XML_SECURE): checked as well when the
+   * call's flags argument (its last 'u') has any of @extra_flags.  Written
+   * with VB_FLAG_PERMISSION. */
+  guint extra_flags;
+  const char *extra_flags_name;
+  const char *extra_permission;
 } VbMethod;
+
+#define VB_FLAG_PERMISSION(flags, permission) (flags), #flags, (permission)
 
 typedef struct {
   const char *name;          /* D-Bus property */
@@ -57,6 +71,7 @@ typedef struct {
   const VbProperty *properties; /* likewise */
   VbLookupFunc lookup;          /* NULL for the connection object */
   GDestroyNotify release;       /* frees what lookup returned */
+  VbDescribeFunc describe;      /* NULL for the connection object */
   VbObjectPathFunc path;        /* NULL for the connection object */
 } VbInterface;
 
@@ -85,7 +100,8 @@ guint vb_bus_calls_in_flight (void);
 /* Calls received since start (main thread); a change means the service
  * was used. */
 guint64 vb_bus_calls_received (void);
-/* After the bus connection is closed: no filter can run any more. */
+/* After the bus connection is closed and the workers stopped: no filter can
+ * run any more; calls still waiting for authorization are finished. */
 void vb_bus_release (void);
 
 /* The interface table for a D-Bus interface name, or NULL. */
@@ -141,6 +157,10 @@ gpointer vb_malformed_segment (const char *segment, GError **error);
 gboolean vb_segment_to_uuid (const char *segment,
                              char uuid[VIR_UUID_STRING_BUFLEN], GError **error);
 char *vb_segment_to_string (const char *segment, GError **error);
+
+/* For VbDescribeFunc: adds @key (a static string) -> a copy of @value;
+ * a NULL @value (libvirt could not tell) is left out. */
+void vb_details_add (GHashTable *details, const char *key, const char *value);
 
 /* <connection path>/<kind>/<encoded id> */
 char *vb_uuid_object_path (VbConn *conn, const char *kind, const char *uuid);

@@ -53,6 +53,16 @@ domain_release (gpointer domain)
   virDomainFree (domain);
 }
 
+static void
+domain_describe (gpointer domain, GHashTable *details)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  vb_details_add (details, "domain_name", virDomainGetName (domain));
+  if (virDomainGetUUIDString (domain, uuid) == 0)
+    vb_details_add (details, "domain_uuid", uuid);
+}
+
 static GVariant *
 domain_get_active (VbCall *call, GError **error)
 {
@@ -1729,7 +1739,8 @@ static const VbMethod domain_methods[] = {
   { "GetTime", domain_get_time, "domain:write", SLOW },
   { "GetVcpuPinInfo", domain_get_vcpu_pin_info, "domain:read", CHEAP },
   { "GetVcpus", domain_get_vcpus, "domain:read", CHEAP },
-  { "GetXMLDesc", domain_get_xml_desc, "domain:read", CHEAP },
+  { "GetXMLDesc", domain_get_xml_desc, "domain:read", CHEAP,
+    VB_FLAG_PERMISSION (VIR_DOMAIN_XML_SECURE, "domain:read-secure") },
   { "HasManagedSaveImage", domain_has_managed_save_image, "domain:read", CHEAP },
   { "InjectNMI", domain_inject_nmi, "domain:inject-nmi", SLOW },
   { "InterfaceAddresses", domain_interface_addresses, "domain:read", SLOW },
@@ -1776,7 +1787,8 @@ static const VbMethod domain_methods[] = {
   { "SetUserPassword", domain_set_user_password, "domain:set-password", SLOW },
   { "SetVcpus", domain_set_vcpus, "domain:write", SLOW },
   { "Shutdown", domain_shutdown, "domain:init-control", SLOW },
-  { "SnapshotCreateXML", vb_domain_snapshot_create_xml, "domain:snapshot", SLOW },
+  { "SnapshotCreateXML", vb_domain_snapshot_create_xml, "domain:snapshot", SLOW,
+    VB_FLAG_PERMISSION (VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE, "domain:fs-freeze") },
   { "SnapshotCurrent", vb_domain_snapshot_current, "domain:read", CHEAP },
   { "SnapshotLookupByName", vb_domain_snapshot_lookup_by_name, "domain:read", CHEAP },
   { "Suspend", domain_suspend, "domain:suspend", SLOW },
@@ -1806,5 +1818,6 @@ const VbInterface vb_domain_interface = {
   .properties = domain_properties,
   .lookup = domain_lookup,
   .release = domain_release,
+  .describe = domain_describe,
   .path = domain_path_of,
 };

@@ -4,6 +4,8 @@
 
 static const GDBusErrorEntry vb_dbus_error_entries[] = {
   { VB_ERROR_LIBVIRT, "org.libvirt.Error" },
+  { VB_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" },
 };
 
 GQuark

@@ -8,6 +8,9 @@
 
 typedef enum {
   VB_ERROR_LIBVIRT,          /* org.libvirt.Error */
+  /* org.freedesktop.DBus.Error.InteractiveAuthorizationRequired (GLib
+   * 2.74 has no code of its own for it) */
+  VB_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
 } VbErrorCode;
 
 GQuark vb_error_quark (void);

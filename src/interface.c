@@ -44,6 +44,13 @@ host_interface_release (gpointer iface)
   virInterfaceFree (iface);
 }
 
+static void
+host_interface_describe (gpointer iface, GHashTable *details)
+{
+  vb_details_add (details, "interface_name", virInterfaceGetName (iface));
+  vb_details_add (details, "interface_mac", virInterfaceGetMACString (iface));
+}
+
 static GVariant *
 host_interface_get_active (VbCall *call, GError **error)
 {
@@ -132,5 +139,6 @@ const VbInterface vb_host_interface_interface = {
   .properties = host_interface_properties,
   .lookup = host_interface_lookup,
   .release = host_interface_release,
+  .describe = host_interface_describe,
   .path = host_interface_path_of,
 };

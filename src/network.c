@@ -45,6 +45,16 @@ network_release (gpointer network)
   virNetworkFree (network);
 }
 
+static void
+network_describe (gpointer network, GHashTable *details)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  vb_details_add (details, "network_name", virNetworkGetName (network));
+  if (virNetworkGetUUIDString (network, uuid) == 0)
+    vb_details_add (details, "network_uuid", uuid);
+}
+
 static GVariant *
 network_get_active (VbCall *call, GError **error)
 {
@@ -205,5 +215,6 @@ const VbInterface vb_network_interface = {
   .properties = network_properties,
   .lookup = network_lookup,
   .release = network_release,
+  .describe = network_describe,
   .path = network_path_of,
 };

@@ -45,6 +45,12 @@ node_device_release (gpointer device)
   virNodeDeviceFree (device);
 }
 
+static void
+node_device_describe (gpointer device, GHashTable *details)
+{
+  vb_details_add (details, "node_device_name", virNodeDeviceGetName (device));
+}
+
 static GVariant *
 node_device_get_name (VbCall *call, GError **error)
 {
@@ -161,5 +167,6 @@ const VbInterface vb_node_device_interface = {
   .properties = node_device_properties,
   .lookup = node_device_lookup,
   .release = node_device_release,
+  .describe = node_device_describe,
   .path = node_device_path_of,
 };

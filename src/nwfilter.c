@@ -43,6 +43,16 @@ nwfilter_release (gpointer nwfilter)
   virNWFilterFree (nwfilter);
 }
 
+static void
+nwfilter_describe (gpointer nwfilter, GHashTable *details)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  vb_details_add (details, "nwfilter_name", virNWFilterGetName (nwfilter));
+  if (virNWFilterGetUUIDString (nwfilter, uuid) == 0)
+    vb_details_add (details, "nwfilter_uuid", uuid);
+}
+
 static GVariant *
 nwfilter_get_name (VbCall *call, GError **error)
 {
@@ -98,5 +108,6 @@ const VbInterface vb_nwfilter_interface = {
   .properties = nwfilter_properties,
   .lookup = nwfilter_lookup,
   .release = nwfilter_release,
+  .describe = nwfilter_describe,
   .path = nwfilter_path_of,
 };

@@ -46,6 +46,16 @@ secret_release (gpointer secret)
   virSecretFree (secret);
 }
 
+static void
+secret_describe (gpointer secret, GHashTable *details)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  if (virSecretGetUUIDString (secret, uuid) == 0)
+    vb_details_add (details, "secret_uuid", uuid);
+  vb_details_add (details, "secret_usage_id", virSecretGetUsageID (secret));
+}
+
 static GVariant *
 secret_get_uuid (VbCall *call, GError **error)
 {
@@ -148,5 +158,6 @@ const VbInterface vb_secret_interface = {
   .properties = secret_properties,
   .lookup = secret_lookup,
   .release = secret_release,
+  .describe = secret_describe,
   .path = secret_path_of,
 };

@@ -68,6 +68,20 @@ snapshot_release (gpointer snapshot)
   virDomainSnapshotFree (snapshot);
 }
 
+/* A snapshot's checks name its domain too: rules about a VM cover its
+ * snapshots. */
+static void
+snapshot_describe (gpointer snapshot, GHashTable *details)
+{
+  virDomainPtr domain = virDomainSnapshotGetDomain (snapshot);
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  vb_details_add (details, "snapshot_name", virDomainSnapshotGetName (snapshot));
+  vb_details_add (details, "domain_name", virDomainGetName (domain));
+  if (virDomainGetUUIDString (domain, uuid) == 0)
+    vb_details_add (details, "domain_uuid", uuid);
+}
+
 /* Most members take nothing but flags. */
 static guint
 flags_arg (GVariant *args)
@@ -195,14 +209,12 @@ snapshot_revert (VbCall *call, GVariant *args, GError **error)
 #define CHEAP VB_COST_CHEAP
 #define SLOW VB_COST_SLOW
 
-/* Permissions as libvirt's ACLs.  GetXMLDesc with
- * VIR_DOMAIN_SNAPSHOT_XML_SECURE needs domain:read-secure besides, which
- * the table's single permission cannot say: the authorization gate has
- * to add it from the flags. */
+/* Permissions as libvirt's ACLs: a snapshot is part of its domain. */
 static const VbMethod snapshot_methods[] = {
   { "Delete", snapshot_delete, "domain:snapshot", SLOW },
   { "GetParent", snapshot_get_parent, "domain:read", CHEAP },
-  { "GetXMLDesc", snapshot_get_xml_desc, "domain:read", CHEAP },
+  { "GetXMLDesc", snapshot_get_xml_desc, "domain:read", CHEAP,
+    VB_FLAG_PERMISSION (VIR_DOMAIN_SNAPSHOT_XML_SECURE, "domain:read-secure") },
   { "IsCurrent", snapshot_is_current, "domain:read", CHEAP },
   { "ListChildren", snapshot_list_children, "domain:read", CHEAP },
   { "Revert", snapshot_revert, "domain:snapshot", SLOW },
@@ -221,5 +233,6 @@ const VbInterface vb_domain_snapshot_interface = {
   .properties = snapshot_properties,
   .lookup = snapshot_lookup,
   .release = snapshot_release,
+  .describe = snapshot_describe,
   .path = snapshot_path_of,
 };

@@ -43,6 +43,16 @@ storage_pool_release (gpointer pool)
   virStoragePoolFree (pool);
 }
 
+static void
+storage_pool_describe (gpointer pool, GHashTable *details)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  vb_details_add (details, "pool_name", virStoragePoolGetName (pool));
+  if (virStoragePoolGetUUIDString (pool, uuid) == 0)
+    vb_details_add (details, "pool_uuid", uuid);
+}
+
 static GVariant *
 storage_pool_get_active (VbCall *call, GError **error)
 {
@@ -252,5 +262,6 @@ const VbInterface vb_storage_pool_interface = {
   .properties = storage_pool_properties,
   .lookup = storage_pool_lookup,
   .release = storage_pool_release,
+  .describe = storage_pool_describe,
   .path = storage_pool_path_of,
 };

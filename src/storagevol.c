@@ -48,6 +48,17 @@ storage_vol_release (gpointer vol)
   virStorageVolFree (vol);
 }
 
+static void
+storage_vol_describe (gpointer vol, GHashTable *details)
+{
+  g_autoptr(virStoragePool) pool = virStoragePoolLookupByVolume (vol);
+
+  vb_details_add (details, "volume_key", virStorageVolGetKey (vol));
+  vb_details_add (details, "volume_name", virStorageVolGetName (vol));
+  if (pool != NULL)
+    vb_details_add (details, "pool_name", virStoragePoolGetName (pool));
+}
+
 static GVariant *
 storage_vol_get_name (VbCall *call, GError **error)
 {
@@ -306,5 +317,6 @@ const VbInterface vb_storage_vol_interface = {
   .properties = storage_vol_properties,
   .lookup = storage_vol_lookup,
   .release = storage_vol_release,
+  .describe = storage_vol_describe,
   .path = storage_vol_path_of,
 };

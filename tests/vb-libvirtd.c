@@ -1,4 +1,5 @@
 #include "vb-libvirtd.h"
+#include "vb-test.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -96,16 +97,6 @@ vb_libvirtd_ensure (char **skip_reason)
 }
 
 static void
-stop (GSubprocess **process)
-{
-  if (*process == NULL)
-    return;
-  g_subprocess_send_signal (*process, SIGTERM);
-  g_subprocess_wait (*process, NULL, NULL);
-  g_clear_object (process);
-}
-
-static void
 remove_tree (const char *path)
 {
   g_autoptr(GFile) dir = g_file_new_for_path (path);
@@ -131,8 +122,8 @@ remove_tree (const char *path)
 void
 vb_libvirtd_release (void)
 {
-  stop (&libvirtd);
-  stop (&virtlogd);
+  vb_test_stop_process (&libvirtd);
+  vb_test_stop_process (&virtlogd);
   if (scratch_dir != NULL)
     remove_tree (scratch_dir);
   g_clear_pointer (&scratch_dir, g_free);

@@ -148,6 +148,16 @@ vb_test_stop_daemon (VbTestFixture *f)
 }
 
 void
+vb_test_stop_process (GSubprocess **process)
+{
+  if (*process == NULL)
+    return;
+  g_subprocess_send_signal (*process, SIGTERM);
+  g_subprocess_wait (*process, NULL, NULL);
+  g_clear_object (process);
+}
+
+void
 vb_test_teardown (VbTestFixture *f, gconstpointer data)
 {
   vb_test_stop_daemon (f);

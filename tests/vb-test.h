@@ -42,6 +42,10 @@ void vb_test_setup_with_args (VbTestFixture *f, const char *const *args);
 /* Sends SIGTERM and asserts a clean exit (status 0). */
 void vb_test_stop_daemon (VbTestFixture *f);
 
+/* SIGTERM to a helper process this test started, then waits for it and
+ * clears @process. */
+void vb_test_stop_process (GSubprocess **process);
+
 /* Calls and asserts success and the reply type; returns the reply. */
 GVariant *vb_test_call (VbTestFixture *f, const char *path, const char *iface,
                         const char *method, GVariant *args,
