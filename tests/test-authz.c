@@ -16,7 +16,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
+#define POLKIT_AGENT_I_KNOW_API_IS_SUBJECT_TO_CHANGE
+#include <polkitagent/polkitagent.h>
 
 #include "bus.h"
 #include "authz.h"
@@ -105,6 +108,92 @@ run_client (void)
         }
       fflush (stdout);
     }
+  return 0;
+}
+
+/* ---- agent mode: an authentication agent that never answers -------------- */
+
+/* Registered (as root) for one process; announces each authentication it
+ * is asked for with "ASKED <action> <message>" and then sits at the
+ * "prompt" until its stdin closes, when it exits and polkit gives up. */
+typedef struct {
+  PolkitAgentListener parent;
+} VbTestAgent;
+
+typedef struct {
+  PolkitAgentListenerClass parent_class;
+} VbTestAgentClass;
+
+static GType vb_test_agent_get_type (void);
+G_DEFINE_TYPE (VbTestAgent, vb_test_agent, POLKIT_AGENT_TYPE_LISTENER)
+
+static void
+agent_initiate_authentication (PolkitAgentListener *listener, const char *action_id,
+                               const char *message, const char *icon_name,
+                               PolkitDetails *details, const char *cookie,
+                               GList *identities, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer data)
+{
+  printf ("ASKED %s %s\n", action_id, message);
+  fflush (stdout);
+  /* The task is dropped unanswered: the agent exits instead. */
+  g_object_unref (g_task_new (listener, cancellable, callback, data));
+}
+
+static gboolean
+agent_initiate_authentication_finish (PolkitAgentListener *listener, GAsyncResult *result,
+                                      GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+vb_test_agent_class_init (VbTestAgentClass *klass)
+{
+  PolkitAgentListenerClass *listener_class = POLKIT_AGENT_LISTENER_CLASS (klass);
+
+  listener_class->initiate_authentication = agent_initiate_authentication;
+  listener_class->initiate_authentication_finish = agent_initiate_authentication_finish;
+}
+
+static void
+vb_test_agent_init (VbTestAgent *agent)
+{
+}
+
+static gboolean
+on_agent_stdin (int fd, GIOCondition condition, gpointer loop)
+{
+  char buffer[64];
+
+  if (read (fd, buffer, sizeof buffer) > 0)
+    return G_SOURCE_CONTINUE;
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+run_agent (const char *pid_text)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(PolkitAgentListener) agent = g_object_new (vb_test_agent_get_type (), NULL);
+  g_autoptr(PolkitSubject) process = polkit_unix_process_new_for_owner (
+      (gint) g_ascii_strtoll (pid_text, NULL, 10), 0, -1);
+  g_autoptr(GError) error = NULL;
+  gpointer registration = polkit_agent_listener_register (
+      agent, POLKIT_AGENT_REGISTER_FLAGS_NONE, process,
+      "/org/libvirt/virtbus/TestAgent", NULL, &error);
+
+  if (registration == NULL)
+    {
+      g_printerr ("agent: %s\n", error->message);
+      return 1;
+    }
+  printf ("REGISTERED\n");
+  fflush (stdout);
+  g_unix_fd_add (0, G_IO_IN | G_IO_HUP | G_IO_ERR, on_agent_stdin, loop);
+  g_main_loop_run (loop);
+  polkit_agent_listener_unregister (registration);
   return 0;
 }
 
@@ -200,6 +289,14 @@ add_test_users (void)
       g_string_append_printf (new_passwd, "%s:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
                               user_names[u], (unsigned) next, (unsigned) next);
       g_string_append_printf (new_group, "%s:x:%u:\n", user_names[u], (unsigned) next);
+    }
+  /* The service's own user, named by the bus policy, as an install makes it. */
+  if (getpwnam ("virtbus") == NULL)
+    {
+      next = free_id (next + 1);
+      g_string_append_printf (new_passwd, "virtbus:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
+                              (unsigned) next, (unsigned) next);
+      g_string_append_printf (new_group, "virtbus:x:%u:\n", (unsigned) next);
     }
   write_file (world.dir, "passwd", new_passwd->str);
   write_file (world.dir, "group", new_group->str);
@@ -498,6 +595,23 @@ call_new (const char *path, const char *iface, const char *member, GVariant *arg
   return call;
 }
 
+/* This program in --client or --agent mode, with pipes to talk to it; leak
+ * checks are for the daemon, not for these helpers. */
+static GSubprocess *
+spawn_helper (const char *const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = vb_test_daemon_launcher (
+      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *helper;
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", world.address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
+  helper = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return helper;
+}
+
 static GSubprocess *
 spawn_client_as (UserRole role)
 {
@@ -505,17 +619,8 @@ spawn_client_as (UserRole role)
   g_autofree char *regid = g_strdup_printf ("--regid=%u", (unsigned) world.uids[role]);
   const char *const argv[] = { "setpriv", reuid, regid, "--init-groups",
                                world.client, "--client", NULL };
-  g_autoptr(GSubprocessLauncher) launcher = vb_test_daemon_launcher (
-      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *client;
 
-  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", world.address, TRUE);
-  /* Leak checks are for the daemon, not for this helper. */
-  g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
-  client = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  return client;
+  return spawn_helper (argv);
 }
 
 static char *
@@ -889,6 +994,92 @@ test_challenge_without_and_with_interaction (void)
   assert_denied (reset->pdata[0]);
 }
 
+static char *
+read_line (GSubprocess *process)
+{
+  g_autoptr(GDataInputStream) out = g_data_input_stream_new (
+      g_subprocess_get_stdout_pipe (process));
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  /* One byte at a time, so that nothing past the line is buffered away,
+   * and the pipe stays open for the next line. */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (out), 1);
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  return line;
+}
+
+static GSubprocess *
+spawn_agent_for (GSubprocess *client)
+{
+  const char *const argv[] = { world.client, "--agent",
+                               g_subprocess_get_identifier (client), NULL };
+
+  return spawn_helper (argv);
+}
+
+static void
+send_line (GSubprocess *process, const char *line)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (process), line, strlen (line),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+close_and_wait (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* While one caller sits at a password prompt (an agent that never
+ * answers), the others' calls, which need polkit too, are all answered;
+ * when the agent goes away the waiting caller is refused. */
+static void
+test_prompt_holds_up_nobody_else (void)
+{
+  g_autoptr(GSubprocess) waiting = spawn_client_as (USER_WEB);
+  g_autoptr(GSubprocess) agent = spawn_agent_for (waiting);
+  g_autoptr(GPtrArray) reset = single_call (world.web1, "Reset", "domain:reset");
+  g_autoptr(GPtrArray) read = single_call (world.web1, "GetXMLDesc", "domain:read");
+  g_autoptr(GPtrArray) start = single_call (world.web2, "Create", "domain:start");
+  g_autoptr(GPtrArray) stop = single_call (world.web2, "Destroy", "domain:stop");
+  g_autofree char *registered = read_line (agent);
+  g_autofree char *request = call_line (reset->pdata[0], TRUE);
+  g_autofree char *asked = NULL, *answer = NULL;
+
+  g_assert_cmpstr (registered, ==, "REGISTERED");
+  send_line (waiting, request);
+  asked = read_line (agent);
+  /* polkit fills the message from the check's details. */
+  g_assert_cmpstr (asked, ==, "ASKED org.libvirt.dbus.domain.reset "
+                   "Authentication is required to reset the virtual machine web1");
+
+  call_as (USER_PLAIN, read, FALSE);
+  g_assert_cmpstr (((Call *) read->pdata[0])->error_name, ==, NULL);
+  call_as (USER_ADMIN, start, FALSE);
+  g_assert_cmpstr (((Call *) start->pdata[0])->error_name, ==, NULL);
+  call_as (USER_ADMIN, stop, FALSE);
+  g_assert_cmpstr (((Call *) stop->pdata[0])->error_name, ==, NULL);
+  g_assert_false (domain_is_active (world.web1));
+
+  close_and_wait (agent);
+  answer = read_line (waiting);
+  parse_answer (reset->pdata[0], answer);
+  assert_denied (reset->pdata[0]);
+  close_and_wait (waiting);
+}
+
 /* Last: the libvirt group may call everything; the calls really run, so
  * they may remove the sweep's objects (UnknownObject is then an answer
  * given after authorization). */
@@ -915,6 +1106,8 @@ main (int argc, char **argv)
 
   if (argc == 2 && g_str_equal (argv[1], "--client"))
     return run_client ();
+  if (argc == 3 && g_str_equal (argv[1], "--agent"))
+    return run_agent (argv[2]);
 
   g_test_init (&argc, &argv, NULL);
   if (geteuid () != 0)
@@ -932,6 +1125,7 @@ main (int argc, char **argv)
   g_test_add_func ("/authz/rule/web1-start-and-stop", test_web_user_starts_and_stops_web1_only);
   g_test_add_func ("/authz/rule/everything-else-refused", test_web_user_refused_everything_else);
   g_test_add_func ("/authz/rule/challenge", test_challenge_without_and_with_interaction);
+  g_test_add_func ("/authz/rule/prompt-holds-up-nobody-else", test_prompt_holds_up_nobody_else);
   g_test_add_func ("/authz/libvirt-group/every-member-allowed",
                    test_libvirt_group_allowed_everything);
 
