@@ -3,7 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "config.h"
+#include "config-file.h"
 
 typedef struct {
   const char *name;
@@ -34,55 +35,54 @@ static const DefaultConnection session_connections[] = {
   { NULL },
 };
 
-static VbConnSpec *
-conn_spec_new (const char *name, const char *uri)
-{
-  VbConnSpec *spec = g_new0 (VbConnSpec, 1);
-
-  spec->name = g_strdup (name);
-  spec->uri = g_strdup (uri);
-  return spec;
-}
+/* The command line as given: what is NULL (or FALSE) was not given, and
+ * leaves the choice to the configuration file. */
+typedef struct {
+  gboolean system;
+  gboolean session;
+  char *threads;
+  char *timeout;
+  char *config;
+  GStrv connect;
+  gboolean activated;
+  gboolean version;
+} CommandLine;
 
 static void
-conn_spec_free (gpointer data)
+command_line_clear (CommandLine *command_line)
 {
-  VbConnSpec *spec = data;
-
-  g_free (spec->name);
-  g_free (spec->uri);
-  g_free (spec);
+  g_clear_pointer (&command_line->threads, g_free);
+  g_clear_pointer (&command_line->timeout, g_free);
+  g_clear_pointer (&command_line->config, g_free);
+  g_clear_pointer (&command_line->connect, g_strfreev);
 }
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CommandLine, command_line_clear)
 
 GPtrArray *
 vb_options_default_connections (GBusType bus_type)
 {
   const DefaultConnection *defaults =
       bus_type == G_BUS_TYPE_SYSTEM ? system_connections : session_connections;
-  GPtrArray *specs = g_ptr_array_new_with_free_func (conn_spec_free);
+  GPtrArray *specs = vb_conn_specs_new ();
 
   for (const DefaultConnection *d = defaults; d->name != NULL; d++)
-    g_ptr_array_add (specs, conn_spec_new (d->name, d->uri));
+    vb_conn_specs_add (specs, d->name, d->uri, NULL);
   return specs;
 }
 
-static gboolean
-has_connection (GPtrArray *specs, const char *name)
+char *
+vb_options_default_config_file (GBusType bus_type)
 {
-  for (guint i = 0; i < specs->len; i++)
-    {
-      VbConnSpec *spec = g_ptr_array_index (specs, i);
-
-      if (g_str_equal (spec->name, name))
-        return TRUE;
-    }
-  return FALSE;
+  if (bus_type == G_BUS_TYPE_SYSTEM)
+    return g_strdup (VB_SYSTEM_CONFIG_FILE);
+  return g_build_filename (g_get_user_config_dir (), "virtbus", "virtbusd.conf", NULL);
 }
 
 static GPtrArray *
 parse_connections (char **args, GError **error)
 {
-  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func (conn_spec_free);
+  g_autoptr(GPtrArray) specs = vb_conn_specs_new ();
 
   for (char **arg = args; *arg != NULL; arg++)
     {
@@ -96,43 +96,38 @@ parse_connections (char **args, GError **error)
           return NULL;
         }
       name = g_strndup (*arg, (gsize) (equals - *arg));
-      if (!vb_conn_name_is_valid (name))
+      if (!vb_conn_specs_add (specs, name, equals + 1, error))
         {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--connect: name '%s' must be letters, digits and '_' only",
-                       name);
+          g_prefix_error (error, "--connect: ");
           return NULL;
         }
-      if (has_connection (specs, name))
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--connect: name '%s' given twice", name);
-          return NULL;
-        }
-      g_ptr_array_add (specs, conn_spec_new (name, equals + 1));
     }
   return g_steal_pointer (&specs);
 }
 
-gboolean
-vb_options_parse (int argc, char **argv, VbOptions *options, GError **error)
+static gboolean
+parse_command_line (int argc, char **argv, CommandLine *command_line, GError **error)
 {
-  gboolean system = FALSE;
-  gboolean session = FALSE;
-  gint threads = VB_DEFAULT_THREADS;
-  g_auto(GStrv) connect = NULL;
-  gboolean version = FALSE;
   const GOptionEntry entries[] = {
-    { "system", 0, 0, G_OPTION_ARG_NONE, &system,
+    { "system", 0, 0, G_OPTION_ARG_NONE, &command_line->system,
       "Serve on the system bus (default when run as root)", NULL },
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session,
+    { "session", 0, 0, G_OPTION_ARG_NONE, &command_line->session,
       "Serve on the session bus (default otherwise)", NULL },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
+    { "threads", 't', 0, G_OPTION_ARG_STRING, &command_line->threads,
       "Worker threads per pool for libvirt calls (default 4)", "N" },
-    { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &connect,
+    { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &command_line->connect,
       "Export libvirt URI as /org/libvirt/NAME (repeatable; replaces the defaults)",
       "NAME=URI" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_STRING, &command_line->timeout,
+      "Exit after SECONDS without calls or clients (0: never; default 0, "
+      "or 120 with --activated)", "SECONDS" },
+    { "activated", 0, 0, G_OPTION_ARG_NONE, &command_line->activated,
+      "Started on demand by the bus or systemd: exit when idle", NULL },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &command_line->config,
+      "Read the configuration from FILE (default: " VB_SYSTEM_CONFIG_FILE
+      " on the system bus)", "FILE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &command_line->version,
+      "Print the version and exit", NULL },
     { NULL },
   };
   g_autoptr(GOptionContext) context =
@@ -145,43 +140,96 @@ vb_options_parse (int argc, char **argv, VbOptions *options, GError **error)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse_strv (context, &args, error))
     return FALSE;
-
   if (g_strv_length (args) > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "unexpected argument '%s'", args[1]);
       return FALSE;
     }
-  if (system && session)
+  if (command_line->system && command_line->session)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                            "--system and --session exclude each other");
       return FALSE;
     }
-  if (threads < 1 || threads > VB_MAX_THREADS)
+  return TRUE;
+}
+
+/* A number option given on the command line overrides @config's. */
+static gboolean
+choose_number (const char *option, const char *given, gboolean config_has,
+               guint config_value, guint fallback, guint min, guint max,
+               guint *out, GError **error)
+{
+  if (given == NULL)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--threads must be between 1 and %d, got %d", VB_MAX_THREADS,
-                   threads);
+      *out = config_has ? config_value : fallback;
+      return TRUE;
+    }
+  if (!vb_settings_parse_number (given, min, max, out, error))
+    {
+      g_prefix_error (error, "%s ", option);
       return FALSE;
     }
+  return TRUE;
+}
 
-  options->show_version = version;
-  options->threads = (guint) threads;
-  if (system || session)
-    options->bus_type = system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
-  else
-    options->bus_type = geteuid () == 0 ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
+static gboolean
+merge (const CommandLine *command_line, VbConfig *config, VbOptions *options,
+       GError **error)
+{
+  if (!choose_number ("--threads", command_line->threads, config->has_threads,
+                      config->threads, VB_DEFAULT_THREADS, 1, VB_MAX_THREADS,
+                      &options->threads, error)
+      || !choose_number ("--timeout", command_line->timeout, config->has_timeout,
+                         config->timeout,
+                         command_line->activated ? VB_ACTIVATED_IDLE_TIMEOUT
+                                                 : VB_DEFAULT_IDLE_TIMEOUT,
+                         0, VB_MAX_IDLE_TIMEOUT, &options->idle_timeout, error))
+    return FALSE;
 
-  if (connect != NULL)
-    options->connections = parse_connections (connect, error);
+  options->shutdown_timeout = config->has_shutdown_timeout ? config->shutdown_timeout
+                                                           : VB_DEFAULT_SHUTDOWN_TIMEOUT;
+  if (command_line->connect != NULL)
+    options->connections = parse_connections (command_line->connect, error);
+  else if (config->connections != NULL)
+    options->connections = g_steal_pointer (&config->connections);
   else
     options->connections = vb_options_default_connections (options->bus_type);
   return options->connections != NULL;
+}
+
+gboolean
+vb_options_parse (int argc, char **argv, VbOptions *options, GError **error)
+{
+  g_auto(CommandLine) command_line = { 0 };
+  g_auto(VbConfig) config = { 0 };
+  g_autofree char *config_file = NULL;
+
+  if (!parse_command_line (argc, argv, &command_line, error))
+    return FALSE;
+
+  options->show_version = command_line.version;
+  if (command_line.system || command_line.session)
+    options->bus_type = command_line.system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
+  else
+    options->bus_type = geteuid () == 0 ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
+  if (options->show_version)
+    return TRUE;
+
+  config_file = command_line.config != NULL
+                    ? g_strdup (command_line.config)
+                    : vb_options_default_config_file (options->bus_type);
+  if (!vb_config_load (&config, config_file, command_line.config != NULL, error))
+    return FALSE;
+  if (config.found)
+    options->config_file = g_steal_pointer (&config_file);
+  return merge (&command_line, &config, options, error);
 }
 
 void
 vb_options_clear (VbOptions *options)
 {
   g_clear_pointer (&options->connections, g_ptr_array_unref);
+  g_clear_pointer (&options->config_file, g_free);
 }

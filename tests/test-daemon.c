@@ -10,35 +10,13 @@
 /* ---- command line ----------------------------------------------------- */
 
 static void
-run_daemon (const char *const *args, int *status, char **out, char **err)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = vb_test_daemon_launcher (
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-
-  g_ptr_array_add (argv, (char *) vb_test_daemon_binary ());
-  for (const char *const *arg = args; *arg != NULL; arg++)
-    g_ptr_array_add (argv, (char *) *arg);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  *status = g_subprocess_get_exit_status (process);
-}
-
-static void
 assert_rejected (const char *const *args, const char *message_part)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status;
 
-  run_daemon (args, &status, &out, &err);
+  vb_test_run_daemon (args, &status, &out, &err);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (out, ==, "");
   /* one line, naming the program and the problem */
@@ -73,7 +51,7 @@ test_version (void)
   g_autofree char *err = NULL;
   int status;
 
-  run_daemon ((const char *[]) { "--version", NULL }, &status, &out, &err);
+  vb_test_run_daemon ((const char *[]) { "--version", NULL }, &status, &out, &err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (out, ==, "virtbusd " VIRTBUS_VERSION "\n");
 }
@@ -82,12 +60,13 @@ static void
 test_help (void)
 {
   const char *const options[] = { "--system", "--session", "--threads", "--connect",
+                                  "--timeout", "--activated", "--config",
                                   "--version", "--help", NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status;
 
-  run_daemon ((const char *[]) { "--help", NULL }, &status, &out, &err);
+  vb_test_run_daemon ((const char *[]) { "--help", NULL }, &status, &out, &err);
   g_assert_cmpint (status, ==, 0);
   for (const char *const *option = options; *option != NULL; option++)
     g_assert_nonnull (strstr (out, *option));
@@ -103,7 +82,7 @@ test_no_bus (void)
   g_autofree char *saved_copy = g_strdup (saved);
 
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", TRUE);
-  run_daemon ((const char *[]) { "--session", NULL }, &status, &out, &err);
+  vb_test_run_daemon ((const char *[]) { "--session", NULL }, &status, &out, &err);
   if (saved_copy != NULL)
     g_setenv ("DBUS_SESSION_BUS_ADDRESS", saved_copy, TRUE);
   else

@@ -66,6 +66,28 @@ vb_test_daemon_launcher (GSubprocessFlags flags)
   return launcher;
 }
 
+void
+vb_test_run_daemon (const char *const *args, int *status, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = vb_test_daemon_launcher (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+
+  g_ptr_array_add (argv, (char *) vb_test_daemon_binary ());
+  for (const char *const *arg = args; *arg != NULL; arg++)
+    g_ptr_array_add (argv, (char *) *arg);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  *status = g_subprocess_get_exit_status (process);
+}
+
 static gboolean
 name_has_owner (GDBusConnection *bus, const char *name)
 {

@@ -31,6 +31,11 @@ const char *vb_test_daemon_binary (void);
 /* A launcher for virtbusd: leak detection on when built with ASan. */
 GSubprocessLauncher *vb_test_daemon_launcher (GSubprocessFlags flags);
 
+/* Runs virtbusd with @args (NULL-terminated) to its end, no bus set up:
+ * its exit status and everything it printed.  For the command line and
+ * the configuration file. */
+void vb_test_run_daemon (const char *const *args, int *status, char **out, char **err);
+
 /* A private bus with virtbusd serving Test=test:///default on it; the
  * fixture functions for g_test_add(). */
 void vb_test_setup (VbTestFixture *f, gconstpointer data);
