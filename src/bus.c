@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authz.h"
+#include "changes.h"
 #include "errors.h"
 #include "introspection.h"
 #include "libvirt-glib-compat.h"
@@ -52,6 +53,7 @@ static const VbInterface *const all_interfaces[] = {
   &vb_host_interface_interface,
   &vb_nwfilter_interface,
   &vb_secret_interface,
+  &vb_object_manager_interface,
   NULL,
 };
 
@@ -222,6 +224,24 @@ pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
   g_atomic_int_dec_and_test (&calls_in_flight);
 }
 
+/* A call that may have changed its object: libvirt reports some changes
+ * (lifecycle events) but not all (autostart, memory of a stopped domain,
+ * ...), so subscribers hear of these from here. */
+static gboolean
+call_may_change_object (VbPendingCall *pending)
+{
+  const char *verb;
+
+  if (pending->call.object == NULL || pending->operation == VB_OPERATION_GET ||
+      pending->operation == VB_OPERATION_GET_ALL)
+    return FALSE;
+  if (pending->operation == VB_OPERATION_SET)
+    return TRUE;
+  verb = strchr (pending->method->permission, ':') + 1;
+  return !g_str_equal (verb, "read") && !g_str_equal (verb, "getattr") &&
+         !g_str_has_prefix (verb, "search-");
+}
+
 static void
 run_pending_call (gpointer data)
 {
@@ -231,6 +251,9 @@ run_pending_call (gpointer data)
 
   if (resolve_call_object (&pending->call, &error))
     reply = run_operation (pending, &error);
+  if (reply != NULL && call_may_change_object (pending))
+    vb_changes_notify (pending->call.conn, pending->call.iface,
+                       g_steal_pointer (&pending->call.object), VB_CHANGE_UPDATED);
   pending_call_finish (pending, reply, error);
 }
 
@@ -666,6 +689,7 @@ vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
   stopping = FALSE;
   if (polkit_enabled)
     vb_authz_init (bus);
+  vb_changes_init ();
   exports = g_ptr_array_new_with_free_func (g_free);
   served_paths = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < conns->len; i++)
@@ -692,6 +716,7 @@ vb_bus_unexport_all (GDBusConnection *bus)
     return;
 
   stopping = TRUE;
+  vb_changes_shutdown ();
   for (guint i = 0; i < exports->len; i++)
     {
       VbExport *export = g_ptr_array_index (exports, i);

@@ -135,6 +135,100 @@ domain_get_updated (VbCall *call, GError **error)
   return vb_boolean_result (virDomainIsUpdated (call->object), error);
 }
 
+/* State and StateReason: virDomainGetState's pair, one property each, so
+ * that a list view needs nothing but GetAll. */
+static GVariant *
+domain_state_field (VbCall *call, gboolean want_reason, GError **error)
+{
+  int state = 0, reason = 0;
+
+  if (virDomainGetState (call->object, &state, &reason, 0) < 0)
+    return vb_libvirt_failed (error);
+  return g_variant_new_int32 (want_reason ? reason : state);
+}
+
+static GVariant *
+domain_property_state (VbCall *call, GError **error)
+{
+  return domain_state_field (call, FALSE, error);
+}
+
+static GVariant *
+domain_get_state_reason (VbCall *call, GError **error)
+{
+  return domain_state_field (call, TRUE, error);
+}
+
+typedef enum {
+  INFO_MEMORY,
+  INFO_MAX_MEMORY,
+  INFO_VCPUS,
+} DomainInfoField;
+
+static GVariant *
+domain_info_field (VbCall *call, DomainInfoField field, GError **error)
+{
+  virDomainInfo info;
+
+  if (virDomainGetInfo (call->object, &info) < 0)
+    return vb_libvirt_failed (error);
+  switch (field)
+    {
+    case INFO_MEMORY:
+      return g_variant_new_uint64 (info.memory);
+    case INFO_MAX_MEMORY:
+      return g_variant_new_uint64 (info.maxMem);
+    default:
+      return g_variant_new_uint32 (info.nrVirtCpu);
+    }
+}
+
+static GVariant *
+domain_get_memory (VbCall *call, GError **error)
+{
+  return domain_info_field (call, INFO_MEMORY, error);
+}
+
+static GVariant *
+domain_get_max_memory (VbCall *call, GError **error)
+{
+  return domain_info_field (call, INFO_MAX_MEMORY, error);
+}
+
+static GVariant *
+domain_property_vcpus (VbCall *call, GError **error)
+{
+  return domain_info_field (call, INFO_VCPUS, error);
+}
+
+/* Title and Description: the domain's metadata of that type, "" when it
+ * has none (libvirt reports that as an error). */
+static GVariant *
+domain_metadata (VbCall *call, int type, GError **error)
+{
+  char *text = virDomainGetMetadata (call->object, type, NULL, 0);
+  virErrorPtr last;
+
+  if (text != NULL)
+    return vb_owned_string_result (text, error);
+  last = virGetLastError ();
+  if (last != NULL && last->code == VIR_ERR_NO_DOMAIN_METADATA)
+    return g_variant_new_string ("");
+  return vb_libvirt_failed (error);
+}
+
+static GVariant *
+domain_get_title (VbCall *call, GError **error)
+{
+  return domain_metadata (call, VIR_DOMAIN_METADATA_TITLE, error);
+}
+
+static GVariant *
+domain_get_description (VbCall *call, GError **error)
+{
+  return domain_metadata (call, VIR_DOMAIN_METADATA_DESCRIPTION, error);
+}
+
 static GVariant *
 domain_get_uuid (VbCall *call, GError **error)
 {
@@ -1800,13 +1894,20 @@ static const VbMethod domain_methods[] = {
 static const VbProperty domain_properties[] = {
   { "Active", domain_get_active },
   { "Autostart", domain_get_autostart, domain_set_autostart, "domain:write" },
+  { "Description", domain_get_description },
   { "Id", domain_get_id },
+  { "MaxMemory", domain_get_max_memory },
+  { "Memory", domain_get_memory },
   { "Name", domain_get_name },
   { "OSType", domain_get_os_type },
   { "Persistent", domain_get_persistent },
   { "SchedulerType", domain_get_scheduler_type },
+  { "State", domain_property_state },
+  { "StateReason", domain_get_state_reason },
+  { "Title", domain_get_title },
   { "Updated", domain_get_updated },
   { "UUID", domain_get_uuid },
+  { "VCPUs", domain_property_vcpus },
   { NULL }
 };
 

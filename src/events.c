@@ -1,5 +1,6 @@
 #include "events.h"
 
+#include "changes.h"
 #include "libvirt-glib-compat.h"
 #include "objects.h"
 
@@ -80,6 +81,66 @@ emit_connect_signal (VbConn *conn, const char *signal_name, GVariant *args)
   emit (conn, vb_conn_get_path (conn), CONNECT_INTERFACE, signal_name, args);
 }
 
+/* ---- live state: PropertiesChanged and ObjectManager (changes.c) ------- */
+
+static void
+notify_domain (VbConn *conn, virDomainPtr domain, VbChangeKind kind)
+{
+  if (virDomainRef (domain) == 0)
+    vb_changes_notify (conn, &vb_domain_interface, domain, kind);
+}
+
+static VbChangeKind
+domain_change_kind (int event, int detail)
+{
+  switch (event)
+    {
+    case VIR_DOMAIN_EVENT_DEFINED:
+      /* A rename keeps the UUID, hence the object path. */
+      return detail == VIR_DOMAIN_EVENT_DEFINED_ADDED ? VB_CHANGE_ADDED : VB_CHANGE_UPDATED;
+    case VIR_DOMAIN_EVENT_UNDEFINED:
+      return detail == VIR_DOMAIN_EVENT_UNDEFINED_RENAMED ? VB_CHANGE_UPDATED
+                                                           : VB_CHANGE_GONE_MAYBE;
+    case VIR_DOMAIN_EVENT_STARTED:
+      return VB_CHANGE_STARTED;
+    case VIR_DOMAIN_EVENT_STOPPED:
+      return VB_CHANGE_GONE_MAYBE;
+    default:
+      return VB_CHANGE_UPDATED;
+    }
+}
+
+/* The lifecycle events of networks, pools, node devices and secrets share
+ * a shape: defined or created, undefined or deleted, started, stopped. */
+static VbChangeKind
+lifecycle_change_kind (int event, int added, int gone, int started, int stopped)
+{
+  if (event == added)
+    return VB_CHANGE_ADDED;
+  if (event == gone || event == stopped)
+    return VB_CHANGE_GONE_MAYBE;
+  if (event == started)
+    return VB_CHANGE_STARTED;
+  return VB_CHANGE_UPDATED;
+}
+
+/* Created and deleted; defined and undefined (mediated devices) alike. */
+static VbChangeKind
+node_device_change_kind (int event)
+{
+  switch (event)
+    {
+    case VIR_NODE_DEVICE_EVENT_CREATED:
+    case VIR_NODE_DEVICE_EVENT_DEFINED:
+      return VB_CHANGE_ADDED;
+    case VIR_NODE_DEVICE_EVENT_DELETED:
+    case VIR_NODE_DEVICE_EVENT_UNDEFINED:
+      return VB_CHANGE_GONE_MAYBE;
+    default:
+      return VB_CHANGE_UPDATED;
+    }
+}
+
 static int
 on_domain_lifecycle (virConnectPtr virconn, virDomainPtr domain, int event,
                      int detail, void *opaque)
@@ -90,6 +151,7 @@ on_domain_lifecycle (virConnectPtr virconn, virDomainPtr domain, int event,
   if (path != NULL)
     emit_connect_signal (conn, "DomainEvent",
                          g_variant_new ("(oii)", path, event, detail));
+  notify_domain (conn, domain, domain_change_kind (event, detail));
   return 0;
 }
 
@@ -230,6 +292,7 @@ on_domain_balloon_change (virConnectPtr virconn, virDomainPtr domain, unsigned l
                           void *opaque)
 {
   emit_domain_signal (opaque, domain, "BalloonChange", g_variant_new ("(t)", (guint64) actual));
+  notify_domain (opaque, domain, VB_CHANGE_UPDATED);
   return 0;
 }
 
@@ -298,6 +361,7 @@ on_domain_metadata_change (virConnectPtr virconn, virDomainPtr domain, int type,
 {
   emit_domain_signal (opaque, domain, "MetadataChange",
                       g_variant_new ("(is)", type, or_empty (namespace_uri)));
+  notify_domain (opaque, domain, VB_CHANGE_UPDATED);
   return 0;
 }
 
@@ -370,6 +434,12 @@ on_network_lifecycle (virConnectPtr virconn, virNetworkPtr network, int event,
   /* The reference signal carries no detail. */
   if (path != NULL)
     emit_connect_signal (conn, "NetworkEvent", g_variant_new ("(oi)", path, event));
+  if (virNetworkRef (network) == 0)
+    vb_changes_notify (conn, &vb_network_interface, network,
+                       lifecycle_change_kind (event, VIR_NETWORK_EVENT_DEFINED,
+                                              VIR_NETWORK_EVENT_UNDEFINED,
+                                              VIR_NETWORK_EVENT_STARTED,
+                                              VIR_NETWORK_EVENT_STOPPED));
 }
 
 static void
@@ -382,6 +452,12 @@ on_storage_pool_lifecycle (virConnectPtr virconn, virStoragePoolPtr pool,
   if (path != NULL)
     emit_connect_signal (conn, "StoragePoolEvent",
                          g_variant_new ("(oii)", path, event, detail));
+  if (virStoragePoolRef (pool) == 0)
+    vb_changes_notify (conn, &vb_storage_pool_interface, pool,
+                       lifecycle_change_kind (event, VIR_STORAGE_POOL_EVENT_DEFINED,
+                                              VIR_STORAGE_POOL_EVENT_UNDEFINED,
+                                              VIR_STORAGE_POOL_EVENT_STARTED,
+                                              VIR_STORAGE_POOL_EVENT_STOPPED));
 }
 
 static void
@@ -405,6 +481,9 @@ on_node_device_lifecycle (virConnectPtr virconn, virNodeDevicePtr device,
   if (path != NULL)
     emit_connect_signal (conn, "NodeDeviceEvent",
                          g_variant_new ("(oii)", path, event, detail));
+  if (virNodeDeviceRef (device) == 0)
+    vb_changes_notify (conn, &vb_node_device_interface, device,
+                       node_device_change_kind (event));
 }
 
 static void
@@ -417,6 +496,10 @@ on_secret_lifecycle (virConnectPtr virconn, virSecretPtr secret, int event,
   if (path != NULL)
     emit_connect_signal (conn, "SecretEvent",
                          g_variant_new ("(oii)", path, event, detail));
+  if (virSecretRef (secret) == 0)
+    vb_changes_notify (conn, &vb_secret_interface, secret,
+                       lifecycle_change_kind (event, VIR_SECRET_EVENT_DEFINED,
+                                              VIR_SECRET_EVENT_UNDEFINED, -1, -1));
 }
 
 /* A driver without some event kind fails the registration; that kind is

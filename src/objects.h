@@ -15,6 +15,7 @@ extern const VbInterface vb_node_device_interface;
 extern const VbInterface vb_host_interface_interface;
 extern const VbInterface vb_nwfilter_interface;
 extern const VbInterface vb_secret_interface;
+extern const VbInterface vb_object_manager_interface;
 
 /* org.libvirt.Domain members about snapshots; they live in snapshot.c
  * with the rest of the snapshot code and are listed in domain.c's table.

@@ -97,17 +97,22 @@ set_property (VbTestFixture *f, const char *path, const char *iface,
 static void
 test_domain_object (VbTestFixture *f, gconstpointer data)
 {
-  const char *const properties[] = { "Active", "Autostart", "Id", "Name", "OSType",
-                                     "Persistent", "SchedulerType", "Updated", "UUID", NULL };
+  const char *const properties[] = { "Active", "Autostart", "Description", "Id", "MaxMemory",
+                                     "Memory", "Name", "OSType", "Persistent", "SchedulerType",
+                                     "State", "StateReason", "Title", "Updated", "UUID",
+                                     "VCPUs", NULL };
   g_autoptr(GVariant) id = vb_test_get_property (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "Id");
   g_autoptr(GVariant) scheduler = vb_test_get_property (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "SchedulerType");
 
   assert_introspection (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", properties);
   assert_get_all_equals (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain",
-                         "{'Active': <true>, 'Autostart': <false>, 'Id': <uint32 1>,"
-                         " 'Name': <'test'>, 'OSType': <'linux'>, 'Persistent': <true>,"
-                         " 'SchedulerType': <('fair', 1)>, 'Updated': <false>,"
-                         " 'UUID': <'" VB_TEST_DOMAIN_UUID "'>}");
+                         "{'Active': <true>, 'Autostart': <false>, 'Description': <''>,"
+                         " 'Id': <uint32 1>, 'MaxMemory': <uint64 8388608>,"
+                         " 'Memory': <uint64 2097152>, 'Name': <'test'>,"
+                         " 'OSType': <'linux'>, 'Persistent': <true>,"
+                         " 'SchedulerType': <('fair', 1)>, 'State': <1>, 'StateReason': <0>,"
+                         " 'Title': <''>, 'Updated': <false>,"
+                         " 'UUID': <'" VB_TEST_DOMAIN_UUID "'>, 'VCPUs': <uint32 2>}");
   g_assert_cmpuint (g_variant_get_uint32 (id), ==, 1);
   g_assert_true (g_variant_is_of_type (scheduler, G_VARIANT_TYPE ("(si)")));
   assert_string_property (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "Name", "test");

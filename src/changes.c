@@ -1,0 +1,258 @@
+#include "changes.h"
+
+#include <string.h>
+
+#include "introspection.h"
+#include "libvirt-glib-compat.h"
+
+#define EMITS_ANNOTATION "org.freedesktop.DBus.Property.EmitsChangedSignal"
+#define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
+#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+
+typedef enum {
+  EMITS_TRUE,          /* PropertiesChanged carries the new value */
+  EMITS_INVALIDATES,   /* PropertiesChanged names it; read it again */
+  EMITS_NOTHING,       /* "const" or "false" */
+} Emits;
+
+typedef struct {
+  VbConn *conn;
+  const VbInterface *iface;
+  gpointer object;
+  VbChangeKind kind;
+} VbNotice;
+
+static GMutex pool_lock;          /* guards notice_pool against shutdown */
+static GThreadPool *notice_pool;  /* one thread: notices in order */
+/* Object path -> a{sv} of the last values sent for its emitting
+ * properties.  Only the notice thread touches it. */
+static GHashTable *last_sent;
+
+static Emits
+property_emits (GDBusInterfaceInfo *info, const char *name)
+{
+  GDBusPropertyInfo *property = g_dbus_interface_info_lookup_property (info, name);
+  const char *value = NULL;
+
+  if (property != NULL)
+    value = g_dbus_annotation_info_lookup (property->annotations, EMITS_ANNOTATION);
+  if (value == NULL)
+    value = g_dbus_annotation_info_lookup (info->annotations, EMITS_ANNOTATION);
+  /* D-Bus's default is "true". */
+  if (value == NULL || g_str_equal (value, "true"))
+    return EMITS_TRUE;
+  if (g_str_equal (value, "invalidates"))
+    return EMITS_INVALIDATES;
+  return EMITS_NOTHING;
+}
+
+static gboolean
+interface_emits_changes (const VbInterface *iface)
+{
+  GDBusInterfaceInfo *info = vb_introspection_lookup (iface->name);
+
+  for (const VbProperty *p = iface->properties; info != NULL && p->name != NULL; p++)
+    if (property_emits (info, p->name) != EMITS_NOTHING)
+      return TRUE;
+  return FALSE;
+}
+
+GVariant *
+vb_changes_read_properties (VbCall *call)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  for (const VbProperty *p = call->iface->properties; p->name != NULL; p++)
+    {
+      g_autoptr(GError) error = NULL;
+      GVariant *value = p->get (call, &error);
+
+      /* As in GetAll: what the driver cannot report is left out. */
+      if (value != NULL)
+        g_variant_builder_add (&builder, "{sv}", p->name, value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static void
+emit (VbConn *conn, const char *path, const char *interface_name,
+      const char *signal_name, GVariant *args)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_dbus_connection_emit_signal (vb_conn_get_bus (conn), NULL, path, interface_name,
+                                      signal_name, args, &error))
+    g_debug ("cannot emit %s.%s on %s: %s", interface_name, signal_name, path,
+             error->message);
+}
+
+static void
+emit_added (VbNotice *notice, const char *path, GVariant *properties)
+{
+  GVariantBuilder interfaces;
+
+  g_variant_builder_init (&interfaces, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_variant_builder_add (&interfaces, "{s@a{sv}}", notice->iface->name, properties);
+  emit (notice->conn, vb_conn_get_path (notice->conn), OBJECT_MANAGER_INTERFACE,
+        "InterfacesAdded", g_variant_new ("(oa{sa{sv}})", path, &interfaces));
+}
+
+static void
+emit_removed (VbNotice *notice, const char *path)
+{
+  const char *names[] = { notice->iface->name, NULL };
+
+  emit (notice->conn, vb_conn_get_path (notice->conn), OBJECT_MANAGER_INTERFACE,
+        "InterfacesRemoved", g_variant_new ("(o^as)", path, names));
+}
+
+/* Emits what differs between @properties and what was last sent for
+ * @path (everything that emits, when nothing was sent yet). */
+static void
+emit_differences (VbNotice *notice, const char *path, GVariant *properties)
+{
+  GDBusInterfaceInfo *info = vb_introspection_lookup (notice->iface->name);
+  GVariant *before = g_hash_table_lookup (last_sent, path);
+  GVariantBuilder changed, invalidated;
+  gboolean any = FALSE;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_builder_init (&changed, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_init (&invalidated, G_VARIANT_TYPE ("as"));
+  g_variant_iter_init (&iter, properties);
+  while (g_variant_iter_loop (&iter, "{&sv}", &name, &value))
+    {
+      Emits emits = property_emits (info, name);
+      g_autoptr(GVariant) old = before != NULL
+          ? g_variant_lookup_value (before, name, NULL) : NULL;
+
+      if (emits == EMITS_NOTHING || (old != NULL && g_variant_equal (old, value)))
+        continue;
+      if (emits == EMITS_TRUE)
+        g_variant_builder_add (&changed, "{sv}", name, value);
+      else
+        g_variant_builder_add (&invalidated, "s", name);
+      any = TRUE;
+    }
+  if (any)
+    emit (notice->conn, path, PROPERTIES_INTERFACE, "PropertiesChanged",
+          g_variant_new ("(sa{sv}as)", notice->iface->name, &changed, &invalidated));
+  else
+    {
+      g_variant_builder_clear (&changed);
+      g_variant_builder_clear (&invalidated);
+    }
+}
+
+static gboolean
+is_transient (GVariant *properties)
+{
+  gboolean persistent = TRUE;
+
+  g_variant_lookup (properties, "Persistent", "b", &persistent);
+  return !persistent;
+}
+
+static void
+handle_present (VbNotice *notice, const char *path, VbCall *call)
+{
+  g_autoptr(GVariant) properties = vb_changes_read_properties (call);
+
+  if (notice->kind == VB_CHANGE_ADDED ||
+      (notice->kind == VB_CHANGE_STARTED && is_transient (properties)))
+    emit_added (notice, path, properties);
+  else
+    emit_differences (notice, path, properties);
+  g_hash_table_insert (last_sent, g_strdup (path), g_steal_pointer (&properties));
+}
+
+static void
+handle_notice (gpointer data, gpointer unused)
+{
+  VbNotice *notice = data;
+  g_autofree char *path = notice->iface->path (notice->conn, notice->object);
+  g_autoptr(GError) error = NULL;
+  VbCall call = { .conn = notice->conn, .iface = notice->iface };
+
+  call.virconn = path != NULL ? vb_conn_acquire (notice->conn, &error) : NULL;
+  if (call.virconn != NULL)
+    call.object = notice->iface->lookup (call.virconn, strrchr (path, '/') + 1, &error);
+
+  if (call.object != NULL)
+    {
+      handle_present (notice, path, &call);
+      notice->iface->release (call.object);
+    }
+  else if (call.virconn != NULL && notice->kind == VB_CHANGE_GONE_MAYBE &&
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
+    {
+      g_hash_table_remove (last_sent, path);
+      emit_removed (notice, path);
+    }
+  if (call.virconn != NULL)
+    virConnectClose (call.virconn);
+  notice->iface->release (notice->object);
+  g_free (notice);
+}
+
+void
+vb_changes_init (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  last_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_variant_unref);
+  g_mutex_lock (&pool_lock);
+  notice_pool = g_thread_pool_new (handle_notice, NULL, 1, FALSE, &error);
+  g_mutex_unlock (&pool_lock);
+  if (notice_pool == NULL)
+    g_error ("cannot create the change notice thread: %s", error->message);
+}
+
+void
+vb_changes_shutdown (void)
+{
+  GThreadPool *pool;
+
+  g_mutex_lock (&pool_lock);
+  pool = g_steal_pointer (&notice_pool);
+  g_mutex_unlock (&pool_lock);
+  if (pool != NULL)
+    g_thread_pool_free (pool, FALSE, TRUE);
+  g_clear_pointer (&last_sent, g_hash_table_unref);
+}
+
+void
+vb_changes_notify (VbConn *conn, const VbInterface *iface, gpointer object,
+                   VbChangeKind kind)
+{
+  VbNotice *notice;
+
+  if (iface->lookup == NULL ||
+      (kind == VB_CHANGE_UPDATED && !interface_emits_changes (iface)))
+    {
+      iface->release (object);
+      return;
+    }
+  notice = g_new0 (VbNotice, 1);
+  notice->conn = conn;
+  notice->iface = iface;
+  notice->object = object;
+  notice->kind = kind;
+  g_mutex_lock (&pool_lock);
+  if (notice_pool != NULL)
+    {
+      g_thread_pool_push (notice_pool, notice, NULL);
+      notice = NULL;
+    }
+  g_mutex_unlock (&pool_lock);
+  /* Stopping: nobody is listening any more. */
+  if (notice != NULL)
+    {
+      iface->release (object);
+      g_free (notice);
+    }
+}
