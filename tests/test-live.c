@@ -287,6 +287,56 @@ test_managed_properties_are_get_all (VbTestFixture *f, gconstpointer data)
   g_assert_true (g_variant_equal (properties, get_all));
 }
 
+/* examples/vm-watcher, on ObjectManager and PropertiesChanged alone, shows
+ * a VM defined, started, paused, stopped and undefined. */
+static void
+test_example_watcher_follows_a_vm (VbTestFixture *f, gconstpointer data)
+{
+  g_autofree char *watcher_binary = g_test_build_filename (G_TEST_BUILT, "..", "examples",
+                                                           "vm-watcher", NULL);
+  const char *const argv[] = { watcher_binary, "--session", "Test", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) watcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  const char *const expected[] = {
+    "new      test                     running          2048 MiB  2 vCPU",
+    "new      example                  shut off           64 MiB  1 vCPU",
+    "changed  example                  running            64 MiB  1 vCPU",
+    "changed  example                  paused             64 MiB  1 vCPU",
+    "changed  example                  shut off           64 MiB  1 vCPU",
+    "gone     example                  shut off           64 MiB  1 vCPU",
+  };
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
+                                g_test_dbus_get_bus_address (f->test_bus), TRUE);
+  watcher = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (watcher));
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (line, ==, expected[i]);
+      /* Each step once the watcher has shown the one before. */
+      if (i == 0)
+        path = define_domain (f, "example");
+      else if (i == 1)
+        domain_call (f, path, "Create", g_variant_new ("(u)", 0));
+      else if (i == 2)
+        domain_call (f, path, "Suspend", NULL);
+      else if (i == 3)
+        domain_call (f, path, "Destroy", g_variant_new ("(u)", 0));
+      else if (i == 4)
+        domain_call (f, path, "Undefine", g_variant_new ("(u)", 0));
+    }
+  g_subprocess_force_exit (watcher);
+  g_subprocess_wait (watcher, NULL, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -306,6 +356,9 @@ main (int argc, char **argv)
               test_managed_objects_match_lists, vb_test_teardown);
   g_test_add ("/live/managed-objects/properties-are-get-all", VbTestFixture, NULL,
               vb_test_setup, test_managed_properties_are_get_all, vb_test_teardown);
+
+  g_test_add ("/live/example-watcher-follows-a-vm", VbTestFixture, NULL, vb_test_setup,
+              test_example_watcher_follows_a_vm, vb_test_teardown);
 
   return g_test_run ();
 }
