@@ -1,0 +1,41 @@
+/* The benchmark's one-off tasks: defining the domains, timing a daemon's
+ * start, and timing lifecycle signals. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  const char *address;
+  const char *connect_path;
+  const char *type;
+  gint first;
+  gint last;
+  gint depth;
+} BenchPopulateOptions;
+
+/* Defines domains first..last through DomainDefineXML, @depth calls in
+ * flight, and checks each answer is the path the load generator expects. */
+gboolean bench_populate (const BenchPopulateOptions *options, GError **error);
+
+typedef struct {
+  const char *address;
+  const char *connect_path;
+  double timeout;
+  /* NULL: wait for the daemon already starting; else start this command,
+   * time it to its first answered call, then stop it. */
+  char **command;
+} BenchStartupOptions;
+
+gboolean bench_startup (const BenchStartupOptions *options, GError **error);
+
+typedef struct {
+  const char *address;
+  const char *connect_path;
+  gint domain;
+  gint cycles;
+  double timeout;
+} BenchEventsOptions;
+
+/* Create then Destroy a domain @cycles times; reports the time from
+ * sending each call to receiving its DomainEvent signal. */
+gboolean bench_events (const BenchEventsOptions *options, GError **error);
