@@ -115,7 +115,11 @@ on_name_acquired (GDBusConnection *bus, const char *name, gpointer data)
   for (guint i = 0; i < daemon->conns->len; i++)
     vb_conn_open_in_background (g_ptr_array_index (daemon->conns, i));
   if (daemon->options->idle_timeout > 0 && daemon->idle == NULL)
-    daemon->idle = vb_idle_new (daemon->options->idle_timeout, on_idle, daemon);
+    {
+      daemon->idle = vb_idle_new (daemon->options->idle_timeout, on_idle, daemon);
+      /* A caller may have reached our unique name before the name was ours. */
+      vb_idle_set_clients (daemon->idle, vb_clients_count (daemon->clients));
+    }
   vb_notify_ready (status);
 }
 
