@@ -128,8 +128,9 @@ on_name_lost (GDBusConnection *bus, const char *name, gpointer data)
 {
   VbDaemon *daemon = data;
 
-  /* A closed connection loses the name too; on_bus_closed() says why. */
-  if (g_dbus_connection_is_closed (bus))
+  /* A closed connection (@bus is then NULL) loses the name too;
+   * on_bus_closed() says why. */
+  if (bus == NULL || g_dbus_connection_is_closed (bus))
     return;
   g_printerr ("virtbusd: cannot own the name %s on the bus (is another "
               "instance running, or does the bus policy forbid it?)\n", name);

@@ -350,6 +350,33 @@ test_sigterm_answers_calls_in_flight (VbTestFixture *f, gconstpointer data)
                   DRAIN_CALLS, seconds_since (signalled));
 }
 
+/* The bus going away is no request to stop: exit status 1 (a critical on
+ * the way out, as from the name lost with the connection, would trap under
+ * the tests' G_DEBUG=fatal-criticals instead). */
+static void
+test_bus_gone_exits_1 (VbTestFixture *f, gconstpointer data)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  g_dbus_connection_close_sync (f->bus, NULL, NULL);
+  g_test_dbus_down (f->test_bus);
+  while (daemon_running (f->daemon))
+    {
+      g_assert_cmpfloat (seconds_since (start), <, EXIT_TIMEOUT_S);
+      g_usleep (5000);
+    }
+  g_assert_true (g_subprocess_get_if_exited (f->daemon));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->daemon), ==, 1);
+}
+
+static void
+bus_gone_teardown (VbTestFixture *f, gconstpointer data)
+{
+  g_clear_object (&f->daemon);
+  g_clear_object (&f->bus);
+  g_clear_object (&f->test_bus);
+}
+
 /* ---- sd_notify ----------------------------------------------------------------- */
 
 typedef struct {
@@ -1099,6 +1126,8 @@ main (int argc, char **argv)
               stuck_teardown);
   g_test_add ("/install/stop/sigterm-answers-calls-in-flight", VbTestFixture, NULL,
               vb_test_setup, test_sigterm_answers_calls_in_flight, vb_test_teardown);
+  g_test_add ("/install/stop/bus-gone-exits-1", VbTestFixture, NULL, vb_test_setup,
+              test_bus_gone_exits_1, bus_gone_teardown);
   g_test_add ("/install/notify", NotifyFixture, NULL, notify_setup, test_notify,
               notify_teardown);
 
