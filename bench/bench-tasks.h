@@ -29,13 +29,14 @@ typedef struct {
 gboolean bench_startup (const BenchStartupOptions *options, GError **error);
 
 typedef struct {
-  const char *address;
+  /* One or two buses; with two, the cycles alternate A B B A ... */
+  char **addresses;
   const char *connect_path;
   gint domain;
   gint cycles;
   double timeout;
 } BenchEventsOptions;
 
-/* Create then Destroy a domain @cycles times; reports the time from
- * sending each call to receiving its DomainEvent signal. */
+/* Create then Destroy a domain @cycles times on each bus; reports the
+ * time from sending each call to receiving its DomainEvent signal. */
 gboolean bench_events (const BenchEventsOptions *options, GError **error);

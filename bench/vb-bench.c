@@ -160,8 +160,10 @@ run_events (int argc, char **argv, GError **error)
   BenchEventsOptions options = {
     .connect_path = DEFAULT_CONNECT_PATH, .domain = 0, .cycles = 10, .timeout = 60,
   };
+  g_auto(GStrv) addresses = NULL;
   const GOptionEntry entries[] = {
-    ADDRESS_OPTION (&options.address),
+    { "address", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &addresses,
+      "Bus address (once or twice: the buses take turns)", "ADDRESS" },
     CONNECT_PATH_OPTION (&options.connect_path),
     { "domain", 0, 0, G_OPTION_ARG_INT, &options.domain, "Domain number to start and stop", "N" },
     { "cycles", 0, 0, G_OPTION_ARG_INT, &options.cycles, "Create/Destroy cycles (10)", "N" },
@@ -171,12 +173,13 @@ run_events (int argc, char **argv, GError **error)
 
   if (!parse ("events - time Create/Destroy to their DomainEvent", entries, &argc, &argv, error))
     return FALSE;
-  if (options.address == NULL || options.domain < 1 || options.cycles < 1)
+  if (addresses == NULL || options.domain < 1 || options.cycles < 1)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "events needs --address, --domain >= 1 and --cycles >= 1");
       return FALSE;
     }
+  options.addresses = addresses;
   return bench_events (&options, error);
 }
 
