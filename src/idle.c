@@ -1,6 +1,7 @@
 #include "idle.h"
 
 #include "bus.h"
+#include "streams.h"
 
 /* bus.c counts calls in flight without telling when the count changes:
  * while calls from departed clients are still running, look again this
@@ -36,7 +37,7 @@ restart_clock (VbIdle *idle)
 static gboolean
 is_busy (const VbIdle *idle)
 {
-  return idle->clients > 0 || vb_bus_calls_in_flight () > 0
+  return idle->clients > 0 || vb_bus_calls_in_flight () > 0 || vb_streams_active () > 0
          || vb_bus_calls_received () != idle->calls_seen;
 }
 
@@ -52,7 +53,8 @@ on_timer (gpointer data)
   if (is_busy (idle))
     {
       restart_clock (idle);
-      arm (idle, vb_bus_calls_in_flight () > 0 ? IN_FLIGHT_POLL_MS : idle->timeout_ms);
+      arm (idle, vb_bus_calls_in_flight () > 0 || vb_streams_active () > 0
+                     ? IN_FLIGHT_POLL_MS : idle->timeout_ms);
       return G_SOURCE_REMOVE;
     }
 

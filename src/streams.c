@@ -651,6 +651,14 @@ vb_stream_transfer_cancel (VbStreamTransfer *transfer)
   waker_wake (transfer->waker);
 }
 
+guint
+vb_streams_active (void)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&running_lock);
+
+  return running != NULL ? running->len : 0;
+}
+
 void
 vb_streams_shutdown (void)
 {

@@ -65,6 +65,11 @@ void vb_stream_transfer_cancel (VbStreamTransfer *transfer);
  * vb_stream_transfer_run()). */
 void vb_streams_shutdown (void);
 
+/* Transfers running now (consoles, channels, volume uploads and
+ * downloads); any thread.  A transfer outlives its call, so idle exit
+ * counts these too. */
+guint vb_streams_active (void);
+
 VbStreamTransfer *vb_stream_transfer_ref (VbStreamTransfer *transfer);
 void vb_stream_transfer_unref (VbStreamTransfer *transfer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbStreamTransfer, vb_stream_transfer_unref)

@@ -684,6 +684,79 @@ test_undefine_leaves_no_stale_object (GuestFixture *f, gconstpointer data)
                              "org.freedesktop.DBus.Error.UnknownObject", NULL);
 }
 
+/* ---- idle exit ------------------------------------------------------------ */
+
+static gboolean
+org_libvirt_is_owned (GDBusConnection *bus)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", "org.libvirt"), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+/* A console outlives the call that opened it: with --timeout 1 and its
+ * caller gone from the bus, virtbusd stays while the console is open, and
+ * leaves once it is closed.  The fixture's own connection never calls
+ * virtbusd (it would count as a client). */
+static void
+test_console_keeps_idle_daemon (void)
+{
+  const char *const args[] = { VB_LIBVIRTD_DAEMON_ARGS, "--timeout", "1", NULL };
+  VbTestFixture f = { 0 };
+  g_autofree char *name = g_strdup_printf (GUEST_PREFIX "%d-idle", (int) getpid ());
+  g_autofree char *xml = guest_xml (name);
+  g_autoptr(GDBusConnection) caller = NULL;
+  g_autoptr(GVariant) defined = NULL, created = NULL, console = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  gint64 deadline;
+  int fd;
+
+  vb_test_setup_with_args (&f, args);
+  caller = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (f.test_bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+  g_assert_no_error (error);
+  defined = g_dbus_connection_call_sync (caller, "org.libvirt", QEMU_PATH, CONNECT,
+                                         "DomainDefineXML", g_variant_new ("(s)", xml),
+                                         NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+  g_assert_no_error (error);
+  path = vb_test_reply_path (defined);
+  created = g_dbus_connection_call_sync (caller, "org.libvirt", path, DOMAIN, "Create",
+                                         g_variant_new ("(u)", 0), NULL,
+                                         G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+  g_assert_no_error (error);
+  console = g_dbus_connection_call_with_unix_fd_list_sync (
+      caller, "org.libvirt", path, DOMAIN, "OpenConsole", g_variant_new ("(su)", "", 0),
+      NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &fds, NULL, &error);
+  g_assert_no_error (error);
+  fd = reply_fd (console, fds);
+  g_dbus_connection_close_sync (caller, NULL, NULL);
+
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_assert_true (org_libvirt_is_owned (f.bus));
+
+  /* Our end closed (the list holds a copy of its own). */
+  close (fd);
+  g_clear_object (&fds);
+  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (org_libvirt_is_owned (f.bus) && g_get_monotonic_time () < deadline)
+    g_usleep (100000);
+  g_assert_false (org_libvirt_is_owned (f.bus));
+
+  g_free (vb_virsh ((const char *[]) { "destroy", name, NULL }, NULL));
+  g_free (vb_virsh ((const char *[]) { "undefine", name, NULL }, NULL));
+  /* Exited by itself by now: asserts status 0. */
+  vb_test_teardown (&f, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -716,6 +789,7 @@ main (int argc, char **argv)
   ADD ("slow-call-does-not-hold-up-cheap-ones", guest_setup_running,
        test_slow_call_does_not_hold_up_cheap_ones);
   ADD ("undefine", guest_setup, test_undefine_leaves_no_stale_object);
+  g_test_add_func ("/qemu-domain/console-keeps-idle-daemon", test_console_keeps_idle_daemon);
 #undef ADD
 
   status = g_test_run ();
