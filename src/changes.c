@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "errors.h"
 #include "introspection.h"
 #include "libvirt-glib-compat.h"
 
@@ -27,6 +28,12 @@ static GThreadPool *notice_pool;  /* one thread: notices in order */
 /* Object path -> a{sv} of the last values sent for its emitting
  * properties.  Only the notice thread touches it. */
 static GHashTable *last_sent;
+/* VbConn -> a libvirt connection of the notice thread's own.  Reading an
+ * object right after its event can wait inside libvirtd (a domain busy
+ * with a dump, say); on the calls' connection that wait would take one of
+ * the few requests libvirtd serves at once per client, and cheap calls
+ * would queue behind it.  Notice thread only. */
+static GHashTable *own_connections;
 
 static Emits
 property_emits (GDBusInterfaceInfo *info, const char *name)
@@ -166,7 +173,50 @@ handle_present (VbNotice *notice, const char *path, VbCall *call)
     emit_added (notice, path, properties);
   else
     emit_differences (notice, path, properties);
+  /* Kept serialized: one small block per object instead of a tree of
+   * GVariants (10,000 domains would otherwise cost ~9 KiB each). */
+  g_variant_get_data (properties);
   g_hash_table_insert (last_sent, g_strdup (path), g_steal_pointer (&properties));
+}
+
+static void
+close_connection (gpointer virconn)
+{
+  virConnectClose (virconn);
+}
+
+/* The notice thread's connection for @conn (a new reference), opened on
+ * first use and again after libvirt closed it. */
+static virConnectPtr
+own_connection (VbConn *conn, GError **error)
+{
+  const char *uri = vb_conn_get_uri (conn);
+  virConnectPtr virconn;
+
+  /* The test driver gives each connection a state of its own, except for
+   * test:///default: a second one would not see the objects. */
+  if (g_str_has_prefix (uri, "test:") && !g_str_equal (uri, "test:///default"))
+    return vb_conn_acquire (conn, error);
+
+  virconn = g_hash_table_lookup (own_connections, conn);
+
+  if (virconn != NULL && virConnectIsAlive (virconn) != 1)
+    {
+      g_hash_table_remove (own_connections, conn);
+      virconn = NULL;
+    }
+  if (virconn == NULL)
+    {
+      virconn = virConnectOpen (uri);
+      if (virconn == NULL)
+        {
+          vb_error_set_from_libvirt (error);
+          return NULL;
+        }
+      g_hash_table_insert (own_connections, conn, virconn);
+    }
+  virConnectRef (virconn);
+  return virconn;
 }
 
 static void
@@ -177,7 +227,7 @@ handle_notice (gpointer data, gpointer unused)
   g_autoptr(GError) error = NULL;
   VbCall call = { .conn = notice->conn, .iface = notice->iface };
 
-  call.virconn = path != NULL ? vb_conn_acquire (notice->conn, &error) : NULL;
+  call.virconn = path != NULL ? own_connection (notice->conn, &error) : NULL;
   if (call.virconn != NULL)
     call.object = notice->iface->lookup (call.virconn, strrchr (path, '/') + 1, &error);
 
@@ -205,6 +255,7 @@ vb_changes_init (void)
 
   last_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify) g_variant_unref);
+  own_connections = g_hash_table_new_full (NULL, NULL, NULL, close_connection);
   g_mutex_lock (&pool_lock);
   notice_pool = g_thread_pool_new (handle_notice, NULL, 1, FALSE, &error);
   g_mutex_unlock (&pool_lock);
@@ -223,6 +274,7 @@ vb_changes_shutdown (void)
   if (pool != NULL)
     g_thread_pool_free (pool, FALSE, TRUE);
   g_clear_pointer (&last_sent, g_hash_table_unref);
+  g_clear_pointer (&own_connections, g_hash_table_unref);
 }
 
 void
