@@ -149,12 +149,15 @@ static const Scenario scenarios[] = {
   { "xml", DESTINATION_DOMAIN, BENCH_DOMAIN_IFACE, "GetXMLDesc", append_zero_flags },
   { "lookup", DESTINATION_CONNECT, BENCH_CONNECT_IFACE, "DomainLookupByName",
     append_domain_name },
+  /* virtbusd only: the reference has no ObjectManager. */
+  { "managed", DESTINATION_CONNECT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+    append_nothing },
 };
 
 const char *
 bench_load_scenario_names (void)
 {
-  return "getid, ping, list, get, getall, xml, lookup";
+  return "getid, ping, list, get, getall, xml, lookup, managed";
 }
 
 static const Scenario *
