@@ -8,7 +8,6 @@
 
 /* One check in flight: the permissions of one call, asked one at a time. */
 typedef struct {
-  GDBusMethodInvocation *invocation;
   char *sender;
   char **permissions;
   guint next;                    /* index into permissions */
@@ -19,7 +18,10 @@ typedef struct {
 
 static GDBusConnection *authz_bus;
 static PolkitAuthority *authority;     /* once polkit has been reached */
-static GHashTable *caller_uids;        /* unique name -> uid + 1 */
+/* Unique name -> uid + 1.  Written on the main thread, read also from
+ * GDBus's worker thread (the bus layer's fast path), hence the lock. */
+static GMutex caller_lock;
+static GHashTable *caller_uids;
 static GHashTable *checks_in_flight;   /* GTask -> its VbCheck */
 static guint name_owner_subscription;
 
@@ -43,6 +45,7 @@ caller_kind_for_uid (guint32 uid)
 VbCallerKind
 vb_authz_lookup_caller (const char *sender)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&caller_lock);
   gpointer stored;
 
   if (sender == NULL || caller_uids == NULL ||
@@ -71,9 +74,11 @@ on_caller_uid (GObject *source, GAsyncResult *result, gpointer data)
   g_variant_get (reply, "(u)", &uid);
   /* Unique names are never reused, and the bus reports a caller leaving
    * after any reply about it, so the entry is removed in time. */
+  g_mutex_lock (&caller_lock);
   if (caller_uids != NULL)
     g_hash_table_insert (caller_uids, g_strdup (g_task_get_task_data (task)),
                          GUINT_TO_POINTER (uid + 1));
+  g_mutex_unlock (&caller_lock);
   g_task_return_int (task, caller_kind_for_uid (uid));
 }
 
@@ -113,7 +118,9 @@ on_name_owner_changed (GDBusConnection *bus, const char *sender_name,
   if (name[0] != ':' || new_owner[0] != '\0')
     return;
 
+  g_mutex_lock (&caller_lock);
   g_hash_table_remove (caller_uids, name);
+  g_mutex_unlock (&caller_lock);
   g_hash_table_iter_init (&iter, checks_in_flight);
   while (g_hash_table_iter_next (&iter, &task, &check))
     {
@@ -126,7 +133,9 @@ void
 vb_authz_init (GDBusConnection *bus)
 {
   authz_bus = g_object_ref (bus);
+  g_mutex_lock (&caller_lock);
   caller_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_unlock (&caller_lock);
   checks_in_flight = g_hash_table_new (NULL, NULL);
   name_owner_subscription = g_dbus_connection_signal_subscribe (
       bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
@@ -154,7 +163,9 @@ vb_authz_shutdown (void)
   g_dbus_connection_signal_unsubscribe (authz_bus, name_owner_subscription);
   name_owner_subscription = 0;
   g_clear_pointer (&checks_in_flight, g_hash_table_unref);
+  g_mutex_lock (&caller_lock);
   g_clear_pointer (&caller_uids, g_hash_table_unref);
+  g_mutex_unlock (&caller_lock);
   g_clear_object (&authority);
   g_clear_object (&authz_bus);
 }
@@ -164,7 +175,6 @@ vb_authz_shutdown (void)
 static void
 check_free (VbCheck *check)
 {
-  g_object_unref (check->invocation);
   g_free (check->sender);
   g_strfreev (check->permissions);
   g_object_unref (check->subject);
@@ -295,17 +305,14 @@ check_next_permission (GTask *task)
 }
 
 void
-vb_authz_check_async (GDBusMethodInvocation *invocation,
-                      const char *const *permissions, GHashTable *details,
-                      GAsyncReadyCallback callback, gpointer data)
+vb_authz_check_async (GDBusMessage *message, const char *const *permissions,
+                      GHashTable *details, GAsyncReadyCallback callback, gpointer data)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   GTask *task = g_task_new (NULL, cancellable, callback, data);
-  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   VbCheck *check = g_new0 (VbCheck, 1);
 
-  check->invocation = g_object_ref (invocation);
-  check->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  check->sender = g_strdup (g_dbus_message_get_sender (message));
   check->permissions = g_strdupv ((char **) permissions);
   check->subject = polkit_system_bus_name_new (check->sender);
   check->details = polkit_details_from_table (details);

@@ -7,7 +7,7 @@
  * allowed without asking polkit; everyone else is checked asynchronously,
  * so a caller sitting at a password prompt holds up nobody else.
  *
- * Main thread only. */
+ * Main thread only, but for vb_authz_lookup_caller(). */
 #pragma once
 
 #include <gio/gio.h>
@@ -30,21 +30,21 @@ void vb_authz_shutdown (void);
 /* "domain:start" -> "org.libvirt.dbus.domain.start" */
 char *vb_authz_action_id (const char *permission);
 
-/* What is known of @sender without asking the bus. */
+/* What is known of @sender without asking the bus.  Any thread. */
 VbCallerKind vb_authz_lookup_caller (const char *sender);
 /* Asks the bus for @sender's uid (once per caller). */
 void vb_authz_identify_caller_async (const char *sender, GAsyncReadyCallback callback,
                                      gpointer data);
 VbCallerKind vb_authz_identify_caller_finish (GAsyncResult *result, GError **error);
 
-/* Asks polkit whether the sender of @invocation holds every permission of
+/* Asks polkit whether the sender of @message holds every permission of
  * @permissions (NULL-terminated; checked in order, the first refusal
  * answers).  @details (string -> string, may be NULL) name the connection
  * and the object for rules and password prompts.  User interaction is
  * allowed only when the message carries ALLOW_INTERACTIVE_AUTHORIZATION.
  * Fails with G_DBUS_ERROR_ACCESS_DENIED, or VB_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED
  * when polkit would ask the user and the message does not allow it. */
-void vb_authz_check_async (GDBusMethodInvocation *invocation,
-                           const char *const *permissions, GHashTable *details,
-                           GAsyncReadyCallback callback, gpointer data);
+void vb_authz_check_async (GDBusMessage *message, const char *const *permissions,
+                           GHashTable *details, GAsyncReadyCallback callback,
+                           gpointer data);
 gboolean vb_authz_check_finish (GAsyncResult *result, GError **error);

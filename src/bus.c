@@ -61,9 +61,10 @@ static GPtrArray *exports;        /* of VbExport, main thread only */
 static gboolean polkit_enabled;   /* set once at export */
 static gboolean stopping;         /* main thread: no longer serving */
 static gint calls_in_flight;      /* atomic */
-static guint64 calls_received;    /* main thread only */
-static GHashTable *served_paths;  /* connection paths; read-only once exported */
-static guint unknown_object_filter_id;
+static gint calls_received;       /* atomic; wraps, which a "changed" test survives */
+/* Connection path -> its VbConn; read-only once exported. */
+static GHashTable *served_paths;
+static guint call_filter_id;
 
 const VbInterface *const *
 vb_bus_interfaces (void)
@@ -199,6 +200,8 @@ pending_call_free (VbPendingCall *pending)
   if (call->virconn != NULL)
     virConnectClose (call->virconn);
   g_clear_object (&call->out_fds);
+  g_clear_object (&call->message);
+  g_clear_object (&call->bus);
   g_free (call->segment);
   g_clear_pointer (&pending->args, g_variant_unref);
   g_clear_pointer (&pending->details, g_hash_table_unref);
@@ -208,12 +211,42 @@ pending_call_free (VbPendingCall *pending)
 
 /* Answers the call (consuming its invocation and @error) and frees it;
  * any thread. */
+/* For calls taken on the fast path: what GDBus's invocation would do. */
+static void
+reply_to_message (VbCall *call, GVariant *reply, GError *error)
+{
+  g_autoptr(GVariant) owned_reply = reply != NULL ? g_variant_ref_sink (reply) : NULL;
+  g_autoptr(GError) owned_error = error;
+  g_autoptr(GDBusMessage) answer = NULL;
+
+  if (g_dbus_message_get_flags (call->message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)
+    return;
+  if (owned_reply != NULL)
+    {
+      answer = g_dbus_message_new_method_reply (call->message);
+      g_dbus_message_set_body (answer, owned_reply);
+      if (call->out_fds != NULL)
+        g_dbus_message_set_unix_fd_list (answer, call->out_fds);
+    }
+  else
+    {
+      g_autofree char *name = g_dbus_error_encode_gerror (owned_error);
+
+      answer = g_dbus_message_new_method_error_literal (call->message, name,
+                                                        owned_error->message);
+    }
+  g_dbus_connection_send_message (call->bus, answer, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
+                                  NULL, NULL);
+}
+
 static void
 pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
 {
   GDBusMethodInvocation *invocation = pending->call.invocation;
 
-  if (reply != NULL && pending->call.out_fds != NULL)
+  if (invocation == NULL)
+    reply_to_message (&pending->call, reply, error);
+  else if (reply != NULL && pending->call.out_fds != NULL)
     g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, reply,
                                                              pending->call.out_fds);
   else if (reply != NULL)
@@ -294,6 +327,8 @@ pending_call_new (VbExport *export, const char *object_path,
   VbPendingCall *pending = g_new0 (VbPendingCall, 1);
 
   pending->call.invocation = invocation;
+  pending->call.message = g_object_ref (g_dbus_method_invocation_get_message (invocation));
+  pending->call.bus = g_object_ref (g_dbus_method_invocation_get_connection (invocation));
   pending->call.conn = export->conn;
   pending->call.iface = export->iface;
   if (export->iface->kind != NULL)
@@ -430,7 +465,7 @@ on_call_described (gpointer data)
   if (stopping)
     pending_call_finish (pending, NULL, service_stopping_error ());
   else
-    vb_authz_check_async (pending->call.invocation, pending->permissions,
+    vb_authz_check_async (pending->call.message, pending->permissions,
                           pending->details, on_call_authorized, pending);
   return G_SOURCE_REMOVE;
 }
@@ -489,7 +524,7 @@ on_method_call (GDBusConnection *bus, const char *sender,
   GError *error = NULL;
   gboolean prepared;
 
-  calls_received++;
+  g_atomic_int_inc (&calls_received);
   g_atomic_int_inc (&calls_in_flight);
 
   if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
@@ -634,16 +669,175 @@ path_is_served (const char *path)
   return g_hash_table_contains (served_paths, parent);
 }
 
-/* GDBus answers calls to unregistered paths with UnknownMethod; for our own
- * interfaces clients get the precise UnknownObject instead.  Runs on
- * GDBus's worker thread and only reads immutable data. */
+/* ---- the fast path: calls taken on GDBus's worker thread ---------------- */
+
+/* The table serving @iface_name at @path; the connection and the object's
+ * path element through the out arguments.  NULL when @path is not ours or
+ * does not have that interface. */
+static const VbInterface *
+resolve_target (const char *path, const char *iface_name, VbConn **conn,
+                const char **segment)
+{
+  g_autofree char *parent = NULL;
+  const char *node_slash, *kind;
+  char *kind_slash;
+
+  *conn = g_hash_table_lookup (served_paths, path);
+  *segment = NULL;
+  if (*conn == NULL)
+    {
+      node_slash = strrchr (path, '/');
+      if (node_slash == NULL || node_slash[1] == '\0')
+        return NULL;
+      parent = g_strndup (path, (gsize) (node_slash - path));
+      kind_slash = strrchr (parent, '/');
+      if (kind_slash == NULL)
+        return NULL;
+      *kind_slash = '\0';
+      *conn = g_hash_table_lookup (served_paths, parent);
+      if (*conn == NULL)
+        return NULL;
+      kind = kind_slash + 1;
+      *segment = node_slash + 1;
+    }
+  else
+    kind = NULL;
+
+  for (const VbInterface *const *i = all_interfaces; *i != NULL; i++)
+    {
+      if (g_str_equal ((*i)->name, iface_name) && g_strcmp0 ((*i)->kind, kind) == 0)
+        return *i;
+    }
+  return NULL;
+}
+
+static gboolean
+method_signature_matches (GDBusInterfaceInfo *info, const char *member,
+                          GVariant *parameters)
+{
+  GDBusMethodInfo *method = g_dbus_interface_info_lookup_method (info, member);
+  g_autoptr(GString) expected = g_string_new ("(");
+
+  if (method == NULL)
+    return FALSE;
+  for (GDBusArgInfo **arg = method->in_args; arg != NULL && *arg != NULL; arg++)
+    g_string_append (expected, (*arg)->signature);
+  g_string_append_c (expected, ')');
+  return g_str_equal (expected->str, g_variant_get_type_string (parameters));
+}
+
+/* What GDBus would check before dispatching a Properties call. */
+static gboolean
+property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
+                        GVariant *parameters)
+{
+  const char *name = NULL;
+  GDBusPropertyInfo *property;
+  g_autoptr(GVariant) value = NULL;
+
+  /* GDBus answers for an interface without properties itself. */
+  if (info->properties == NULL || info->properties[0] == NULL)
+    return FALSE;
+  if (g_str_equal (member, "GetAll"))
+    return g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(s)"));
+  if (g_str_equal (member, "Get") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ss)")))
+    {
+      g_variant_get (parameters, "(&s&s)", NULL, &name);
+      property = g_dbus_interface_info_lookup_property (info, name);
+      return property != NULL && (property->flags & G_DBUS_PROPERTY_INFO_FLAGS_READABLE);
+    }
+  if (g_str_equal (member, "Set") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
+    {
+      g_variant_get (parameters, "(&s&sv)", NULL, &name, &value);
+      property = g_dbus_interface_info_lookup_property (info, name);
+      return property != NULL && (property->flags & G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE) &&
+             g_str_equal (g_variant_get_type_string (value), property->signature);
+    }
+  return FALSE;
+}
+
+/* Takes a well-formed call to one of our objects straight to the workers,
+ * without the hop through the main loop that GDBus's dispatch makes.
+ * Anything else (unknown members, wrong signatures, callers polkit must
+ * judge) is left to GDBus, which answers or dispatches it as usual. */
+static gboolean
+take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
+           const char *path)
+{
+  const char *member = g_dbus_message_get_member (message);
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr(GVariant) parameters = body != NULL ? g_variant_ref (body)
+                                                : g_variant_ref_sink (g_variant_new ("()"));
+  gboolean is_properties = g_str_equal (iface_name, PROPERTIES_INTERFACE);
+  const char *target = iface_name;
+  const VbInterface *iface;
+  GDBusInterfaceInfo *info;
+  VbPendingCall *pending;
+  VbConn *conn;
+  const char *segment;
+  GError *error = NULL;
+  gboolean prepared;
+
+  if (member == NULL || stopping)
+    return FALSE;
+  if (is_properties)
+    {
+      g_autoptr(GVariant) first = g_variant_n_children (parameters) > 0
+          ? g_variant_get_child_value (parameters, 0) : NULL;
+
+      if (first == NULL || !g_variant_is_of_type (first, G_VARIANT_TYPE_STRING))
+        return FALSE;
+      /* Stays valid: @parameters holds it. */
+      target = g_variant_get_string (first, NULL);
+    }
+  iface = resolve_target (path, target, &conn, &segment);
+  info = iface != NULL ? vb_introspection_lookup (iface->name) : NULL;
+  if (info == NULL ||
+      !(is_properties ? property_call_is_valid (info, member, parameters)
+                      : method_signature_matches (info, member, parameters)))
+    return FALSE;
+  if (polkit_enabled && vb_authz_lookup_caller (g_dbus_message_get_sender (message)) != VB_CALLER_ROOT)
+    return FALSE;
+
+  pending = g_new0 (VbPendingCall, 1);
+  pending->call.message = g_object_ref (message);
+  pending->call.bus = g_object_ref (bus);
+  pending->call.conn = conn;
+  pending->call.iface = iface;
+  pending->call.segment = g_strdup (segment);
+  g_atomic_int_inc (&calls_received);
+  g_atomic_int_inc (&calls_in_flight);
+  prepared = is_properties ? prepare_property_call (pending, member, parameters, &error)
+                           : prepare_method_call (pending, member, parameters, &error);
+  if (prepared)
+    dispatch_call (pending);
+  else
+    pending_call_finish (pending, NULL, error);
+  return TRUE;
+}
+
+static void
+reply_unknown_object (GDBusConnection *bus, GDBusMessage *message, const char *path)
+{
+  g_autoptr(GDBusMessage) reply = NULL;
+
+  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)
+    return;
+  reply = g_dbus_message_new_method_error (message, "org.freedesktop.DBus.Error.UnknownObject",
+                                           "No object at path %s", path);
+  g_dbus_connection_send_message (bus, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+}
+
+/* Runs on GDBus's worker thread for every incoming message and only reads
+ * data that is immutable while exported.  Calls to our interfaces on paths
+ * we do not serve get the precise UnknownObject (GDBus would answer
+ * UnknownMethod); well-formed calls to our objects are taken here. */
 static GDBusMessage *
-unknown_object_filter (GDBusConnection *bus, GDBusMessage *message,
-                       gboolean incoming, gpointer user_data)
+call_filter (GDBusConnection *bus, GDBusMessage *message, gboolean incoming,
+             gpointer user_data)
 {
   const char *interface_name;
   const char *path;
-  g_autoptr(GDBusMessage) reply = NULL;
 
   if (!incoming ||
       g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
@@ -651,18 +845,12 @@ unknown_object_filter (GDBusConnection *bus, GDBusMessage *message,
 
   interface_name = g_dbus_message_get_interface (message);
   path = g_dbus_message_get_path (message);
-  if (interface_name == NULL || !g_str_has_prefix (interface_name, "org.libvirt.") ||
-      path == NULL || path_is_served (path))
+  if (interface_name == NULL || path == NULL)
     return message;
-
-  if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
-    {
-      reply = g_dbus_message_new_method_error (message,
-                                               "org.freedesktop.DBus.Error.UnknownObject",
-                                               "No object at path %s", path);
-      g_dbus_connection_send_message (bus, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
-                                      NULL, NULL);
-    }
+  if (g_str_has_prefix (interface_name, "org.libvirt.") && !path_is_served (path))
+    reply_unknown_object (bus, message, path);
+  else if (!take_call (bus, message, interface_name, path))
+    return message;
   g_object_unref (message);
   return NULL;
 }
@@ -676,7 +864,7 @@ vb_bus_calls_in_flight (void)
 guint64
 vb_bus_calls_received (void)
 {
-  return calls_received;
+  return (guint) g_atomic_int_get (&calls_received);
 }
 
 gboolean
@@ -696,7 +884,7 @@ vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
     {
       VbConn *conn = g_ptr_array_index (conns, i);
 
-      g_hash_table_add (served_paths, (char *) vb_conn_get_path (conn));
+      g_hash_table_insert (served_paths, (char *) vb_conn_get_path (conn), conn);
       for (const VbInterface *const *iface = all_interfaces; *iface != NULL; iface++)
         {
           if (!export_interface (bus, conn, *iface, error))
@@ -704,8 +892,7 @@ vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
         }
     }
   /* Added last: from here on served_paths is only read, from any thread. */
-  unknown_object_filter_id = g_dbus_connection_add_filter (
-      bus, unknown_object_filter, NULL, NULL);
+  call_filter_id = g_dbus_connection_add_filter (bus, call_filter, NULL, NULL);
   return TRUE;
 }
 
@@ -726,9 +913,9 @@ vb_bus_unexport_all (GDBusConnection *bus)
       else
         g_dbus_connection_unregister_subtree (bus, export->registration_id);
     }
-  if (unknown_object_filter_id != 0)
-    g_dbus_connection_remove_filter (bus, unknown_object_filter_id);
-  unknown_object_filter_id = 0;
+  if (call_filter_id != 0)
+    g_dbus_connection_remove_filter (bus, call_filter_id);
+  call_filter_id = 0;
   g_clear_pointer (&exports, g_ptr_array_unref);
 }
 
@@ -776,7 +963,7 @@ int *
 vb_call_fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds,
                           GError **error)
 {
-  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
+  GDBusMessage *message = call->message;
   GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
   gint n_available = fd_list != NULL ? g_unix_fd_list_get_length (fd_list) : 0;
   const gint *available = fd_list != NULL ? g_unix_fd_list_peek_fds (fd_list, NULL) : NULL;

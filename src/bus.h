@@ -76,6 +76,11 @@ typedef struct {
 } VbInterface;
 
 struct _VbCall {
+  /* The call's message, on @bus; @invocation is set for calls that came
+   * through GDBus's dispatch (the main loop), NULL for those taken
+   * straight from GDBus's worker thread (bus.c's fast path). */
+  GDBusMessage *message;
+  GDBusConnection *bus;
   GDBusMethodInvocation *invocation;
   VbConn *conn;
   const VbInterface *iface;
@@ -97,7 +102,7 @@ void vb_bus_unexport_all (GDBusConnection *bus);
 /* Calls received and not yet answered (waiting for authorization, queued
  * or running); any thread.  For idle exit and draining at shutdown. */
 guint vb_bus_calls_in_flight (void);
-/* Calls received since start (main thread); a change means the service
+/* Calls received since start (any thread); a change means the service
  * was used. */
 guint64 vb_bus_calls_received (void);
 /* After the bus connection is closed and the workers stopped: no filter can

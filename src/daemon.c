@@ -263,10 +263,15 @@ serve (VbDaemon *daemon)
   guint owner_id, term_source, int_source, watchdog_source;
   gulong closed_handler;
 
+  /* Before the export: GDBus runs message filters in the order they were
+   * added, and the bus layer's filter takes calls away from the later ones.
+   * The client tracker must see every caller first. */
+  daemon->clients = vb_clients_new (daemon->bus, on_clients_changed, daemon);
   if (!vb_bus_export (daemon->bus, daemon->conns,
                       daemon->options->bus_type == G_BUS_TYPE_SYSTEM, &error))
     {
       g_printerr ("virtbusd: cannot export objects: %s\n", error->message);
+      g_clear_pointer (&daemon->clients, vb_clients_free);
       return 1;
     }
 
@@ -274,7 +279,6 @@ serve (VbDaemon *daemon)
                                      G_CALLBACK (on_bus_closed), daemon);
   term_source = g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
   int_source = g_unix_signal_add (SIGINT, on_quit_signal, daemon);
-  daemon->clients = vb_clients_new (daemon->bus, on_clients_changed, daemon);
   watchdog_source = vb_notify_watchdog_start ();
   owner_id = g_bus_own_name_on_connection (daemon->bus, BUS_NAME,
                                            G_BUS_NAME_OWNER_FLAGS_NONE,
