@@ -61,7 +61,7 @@ static GPtrArray *exports;        /* of VbExport, main thread only */
 static gboolean polkit_enabled;   /* set once at export */
 static gboolean stopping;         /* main thread: no longer serving */
 static gint calls_in_flight;      /* atomic */
-static gint calls_received;       /* atomic; wraps, which a "changed" test survives */
+static gint calls_received;       /* atomic; wraps (see vb_bus_calls_received) */
 /* Connection path -> its VbConn; read-only once exported. */
 static GHashTable *served_paths;
 static guint call_filter_id;
@@ -120,8 +120,17 @@ find_property (const VbInterface *iface, const char *name)
   return NULL;
 }
 
-static GVariant *
-get_all_properties (VbCall *call)
+void
+vb_call_forget_memo (VbCall *call)
+{
+  if (call->memo != NULL)
+    call->memo_free (call->memo);
+  call->memo = NULL;
+  call->memo_free = NULL;
+}
+
+GVariant *
+vb_call_read_properties (VbCall *call, gboolean boxed_twice)
 {
   GVariantBuilder builder;
 
@@ -135,15 +144,23 @@ get_all_properties (VbCall *call)
        * report is left out rather than failing the whole GetAll. */
       if (value == NULL)
         {
-          g_debug ("GetAll %s: %s left out: %s", call->iface->name, p->name,
-                   error->message);
+          g_debug ("%s: %s left out: %s", call->iface->name, p->name, error->message);
           continue;
         }
-      /* Boxed twice, as the reference daemon does on the wire: clients
-       * written against it (Cockpit reads "Name.v.v") expect that. */
-      g_variant_builder_add (&builder, "{sv}", p->name, g_variant_new_variant (value));
+      g_variant_builder_add (&builder, "{sv}", p->name,
+                             boxed_twice ? g_variant_new_variant (value) : value);
     }
-  return g_variant_new ("(a{sv})", &builder);
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static GVariant *
+get_all_properties (VbCall *call)
+{
+  g_autoptr(GVariant) properties = vb_call_read_properties (call, TRUE);
+
+  /* Boxed twice, as the reference daemon does on the wire: clients
+   * written against it (Cockpit reads "Name.v.v") expect that. */
+  return g_variant_new ("(@a{sv})", properties);
 }
 
 static GVariant *
@@ -199,6 +216,7 @@ pending_call_free (VbPendingCall *pending)
     call->iface->release (call->object);
   if (call->virconn != NULL)
     virConnectClose (call->virconn);
+  vb_call_forget_memo (call);
   g_clear_object (&call->out_fds);
   g_clear_object (&call->message);
   g_clear_object (&call->bus);
@@ -209,8 +227,6 @@ pending_call_free (VbPendingCall *pending)
   g_free (pending);
 }
 
-/* Answers the call (consuming its invocation and @error) and frees it;
- * any thread. */
 /* For calls taken on the fast path: what GDBus's invocation would do. */
 static void
 reply_to_message (VbCall *call, GVariant *reply, GError *error)
@@ -239,6 +255,7 @@ reply_to_message (VbCall *call, GVariant *reply, GError *error)
                                   NULL, NULL);
 }
 
+/* Answers the call (consuming @error) and frees it; any thread. */
 static void
 pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
 {
@@ -320,19 +337,18 @@ service_stopping_error (void)
                               "virtbusd is stopping");
 }
 
+/* @segment: the object's path element, NULL for the connection object. */
 static VbPendingCall *
-pending_call_new (VbExport *export, const char *object_path,
-                  GDBusMethodInvocation *invocation)
+pending_call_new (GDBusConnection *bus, GDBusMessage *message, VbConn *conn,
+                  const VbInterface *iface, const char *segment)
 {
   VbPendingCall *pending = g_new0 (VbPendingCall, 1);
 
-  pending->call.invocation = invocation;
-  pending->call.message = g_object_ref (g_dbus_method_invocation_get_message (invocation));
-  pending->call.bus = g_object_ref (g_dbus_method_invocation_get_connection (invocation));
-  pending->call.conn = export->conn;
-  pending->call.iface = export->iface;
-  if (export->iface->kind != NULL)
-    pending->call.segment = g_strdup (strrchr (object_path, '/') + 1);
+  pending->call.message = g_object_ref (message);
+  pending->call.bus = g_object_ref (bus);
+  pending->call.conn = conn;
+  pending->call.iface = iface;
+  pending->call.segment = g_strdup (segment);
   return pending;
 }
 
@@ -513,6 +529,26 @@ authorize_call (VbPendingCall *pending, const char *sender)
     }
 }
 
+/* Counts the call and finds its table entry; FALSE when it has been
+ * answered already (a member the table lacks). */
+static gboolean
+accept_call (VbPendingCall *pending, const char *interface_name, const char *member,
+             GVariant *parameters)
+{
+  GError *error = NULL;
+  gboolean prepared;
+
+  g_atomic_int_inc (&calls_received);
+  g_atomic_int_inc (&calls_in_flight);
+  if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
+    prepared = prepare_property_call (pending, member, parameters, &error);
+  else
+    prepared = prepare_method_call (pending, member, parameters, &error);
+  if (!prepared)
+    pending_call_finish (pending, NULL, error);
+  return prepared;
+}
+
 static void
 on_method_call (GDBusConnection *bus, const char *sender,
                 const char *object_path, const char *interface_name,
@@ -520,21 +556,14 @@ on_method_call (GDBusConnection *bus, const char *sender,
                 GDBusMethodInvocation *invocation, gpointer user_data)
 {
   VbExport *export = user_data;
-  VbPendingCall *pending = pending_call_new (export, object_path, invocation);
-  GError *error = NULL;
-  gboolean prepared;
+  VbPendingCall *pending = pending_call_new (
+      bus, g_dbus_method_invocation_get_message (invocation), export->conn, export->iface,
+      export->iface->kind != NULL ? strrchr (object_path, '/') + 1 : NULL);
 
-  g_atomic_int_inc (&calls_received);
-  g_atomic_int_inc (&calls_in_flight);
-
-  if (g_str_equal (interface_name, PROPERTIES_INTERFACE))
-    prepared = prepare_property_call (pending, member, parameters, &error);
-  else
-    prepared = prepare_method_call (pending, member, parameters, &error);
-
-  if (!prepared)
-    pending_call_finish (pending, NULL, error);
-  else if (polkit_enabled)
+  pending->call.invocation = invocation;
+  if (!accept_call (pending, interface_name, member, parameters))
+    return;
+  if (polkit_enabled)
     authorize_call (pending, sender);
   else
     dispatch_call (pending);
@@ -636,79 +665,79 @@ export_interface (GDBusConnection *bus, VbConn *conn, const VbInterface *iface,
   return TRUE;
 }
 
-static gboolean
-kind_is_known (const char *kind)
+/* The connection serving @path (a connection path, or <connection
+ * path>/<kind>/<node>), NULL if none; @kind and @segment point into @path
+ * (NULL for a connection path; @kind up to the next '/'). */
+static VbConn *
+split_object_path (const char *path, const char **kind, const char **segment)
 {
-  for (const VbInterface *const *iface = all_interfaces; *iface != NULL; iface++)
+  g_autofree char *connection_path = NULL;
+  const char *node_slash, *kind_slash;
+  VbConn *conn = g_hash_table_lookup (served_paths, path);
+
+  *kind = *segment = NULL;
+  if (conn != NULL)
+    return conn;
+  node_slash = strrchr (path, '/');
+  if (node_slash == NULL || node_slash[1] == '\0' || node_slash == path)
+    return NULL;
+  kind_slash = g_strrstr_len (path, node_slash - path, "/");
+  if (kind_slash == NULL)
+    return NULL;
+  connection_path = g_strndup (path, (gsize) (kind_slash - path));
+  conn = g_hash_table_lookup (served_paths, connection_path);
+  if (conn != NULL)
     {
-      if ((*iface)->kind != NULL && g_str_equal (kind, (*iface)->kind))
-        return TRUE;
+      *kind = kind_slash + 1;
+      *segment = node_slash + 1;
     }
-  return FALSE;
+  return conn;
 }
 
-/* A path we serve: a connection path, or <connection path>/<kind>/<node>. */
+/* The interface table named @name for object kind @kind (a string running
+ * up to '/'; NULL: the connection object), or NULL. */
+static const VbInterface *
+find_served_interface (const char *kind, const char *name)
+{
+  gsize kind_length = kind != NULL ? (gsize) (strchr (kind, '/') - kind) : 0;
+
+  for (const VbInterface *const *i = all_interfaces; *i != NULL; i++)
+    {
+      const char *k = (*i)->kind;
+
+      if ((name == NULL || g_str_equal ((*i)->name, name)) &&
+          (kind == NULL ? k == NULL
+                        : k != NULL && strlen (k) == kind_length &&
+                              strncmp (k, kind, kind_length) == 0))
+        return *i;
+    }
+  return NULL;
+}
+
+/* A path we serve: a connection path, or <connection path>/<kind>/<node>
+ * with a kind we have. */
 static gboolean
 path_is_served (const char *path)
 {
-  g_autofree char *parent = NULL;
-  const char *node_slash;
-  char *kind_slash;
+  const char *kind, *segment;
 
-  if (g_hash_table_contains (served_paths, path))
-    return TRUE;
-
-  node_slash = strrchr (path, '/');
-  if (node_slash == NULL || node_slash[1] == '\0')
+  if (split_object_path (path, &kind, &segment) == NULL)
     return FALSE;
-  parent = g_strndup (path, (gsize) (node_slash - path));
-  kind_slash = strrchr (parent, '/');
-  if (kind_slash == NULL || !kind_is_known (kind_slash + 1))
-    return FALSE;
-  *kind_slash = '\0';
-  return g_hash_table_contains (served_paths, parent);
+  return kind == NULL || find_served_interface (kind, NULL) != NULL;
 }
 
 /* ---- the fast path: calls taken on GDBus's worker thread ---------------- */
 
-/* The table serving @iface_name at @path; the connection and the object's
- * path element through the out arguments.  NULL when @path is not ours or
- * does not have that interface. */
+/* The table serving @iface_name at @path, with the connection and the
+ * object's path element; NULL when @path is not ours or lacks it. */
 static const VbInterface *
 resolve_target (const char *path, const char *iface_name, VbConn **conn,
                 const char **segment)
 {
-  g_autofree char *parent = NULL;
-  const char *node_slash, *kind;
-  char *kind_slash;
+  const char *kind;
 
-  *conn = g_hash_table_lookup (served_paths, path);
-  *segment = NULL;
-  if (*conn == NULL)
-    {
-      node_slash = strrchr (path, '/');
-      if (node_slash == NULL || node_slash[1] == '\0')
-        return NULL;
-      parent = g_strndup (path, (gsize) (node_slash - path));
-      kind_slash = strrchr (parent, '/');
-      if (kind_slash == NULL)
-        return NULL;
-      *kind_slash = '\0';
-      *conn = g_hash_table_lookup (served_paths, parent);
-      if (*conn == NULL)
-        return NULL;
-      kind = kind_slash + 1;
-      *segment = node_slash + 1;
-    }
-  else
-    kind = NULL;
-
-  for (const VbInterface *const *i = all_interfaces; *i != NULL; i++)
-    {
-      if (g_str_equal ((*i)->name, iface_name) && g_strcmp0 ((*i)->kind, kind) == 0)
-        return *i;
-    }
-  return NULL;
+  *conn = split_object_path (path, &kind, segment);
+  return *conn != NULL ? find_served_interface (kind, iface_name) : NULL;
 }
 
 static gboolean
@@ -775,8 +804,6 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
   VbPendingCall *pending;
   VbConn *conn;
   const char *segment;
-  GError *error = NULL;
-  gboolean prepared;
 
   if (member == NULL || stopping)
     return FALSE;
@@ -799,20 +826,9 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
   if (polkit_enabled && vb_authz_lookup_caller (g_dbus_message_get_sender (message)) != VB_CALLER_ROOT)
     return FALSE;
 
-  pending = g_new0 (VbPendingCall, 1);
-  pending->call.message = g_object_ref (message);
-  pending->call.bus = g_object_ref (bus);
-  pending->call.conn = conn;
-  pending->call.iface = iface;
-  pending->call.segment = g_strdup (segment);
-  g_atomic_int_inc (&calls_received);
-  g_atomic_int_inc (&calls_in_flight);
-  prepared = is_properties ? prepare_property_call (pending, member, parameters, &error)
-                           : prepare_method_call (pending, member, parameters, &error);
-  if (prepared)
+  pending = pending_call_new (bus, message, conn, iface, segment);
+  if (accept_call (pending, iface_name, member, parameters))
     dispatch_call (pending);
-  else
-    pending_call_finish (pending, NULL, error);
   return TRUE;
 }
 
@@ -861,7 +877,7 @@ vb_bus_calls_in_flight (void)
   return (guint) g_atomic_int_get (&calls_in_flight);
 }
 
-guint64
+guint
 vb_bus_calls_received (void)
 {
   return (guint) g_atomic_int_get (&calls_received);

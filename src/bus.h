@@ -88,7 +88,16 @@ struct _VbCall {
   virConnectPtr virconn;     /* a reference held for the call */
   gpointer object;           /* what iface->lookup returned */
   GUnixFDList *out_fds;      /* set by handlers that return fds ('h') */
+  /* What getters read once per call and share (domain.c keeps
+   * virDomainGetInfo's and virDomainGetState's answers here, so that
+   * GetAll asks libvirt once for the four properties they give). */
+  gpointer memo;
+  GDestroyNotify memo_free;
 };
+
+/* Drops what the getters remembered; before a VbCall is reused for
+ * another object or goes away. */
+void vb_call_forget_memo (VbCall *call);
 
 /* Exports every VbConn of @conns, each with all its object kinds, on @bus.
  * The connections must outlive the export.  With @use_polkit every call
@@ -102,9 +111,10 @@ void vb_bus_unexport_all (GDBusConnection *bus);
 /* Calls received and not yet answered (waiting for authorization, queued
  * or running); any thread.  For idle exit and draining at shutdown. */
 guint vb_bus_calls_in_flight (void);
-/* Calls received since start (any thread); a change means the service
- * was used. */
-guint64 vb_bus_calls_received (void);
+/* Calls received since start, modulo 2^32 (any thread); a change means
+ * the service was used, and differences in unsigned arithmetic count the
+ * calls between two readings. */
+guint vb_bus_calls_received (void);
 /* After the bus connection is closed and the workers stopped: no filter can
  * run any more; calls still waiting for authorization are finished. */
 void vb_bus_release (void);
@@ -114,6 +124,11 @@ const VbInterface *vb_bus_find_interface (const char *name);
 
 /* NULL-terminated list of every interface table. */
 const VbInterface *const *vb_bus_interfaces (void);
+
+/* Every property of the call's object that its driver reports, as a{sv}
+ * (a new reference); @boxed_twice as the reference's GetAll sends them,
+ * else once, as ObjectManager and PropertiesChanged do.  Worker threads. */
+GVariant *vb_call_read_properties (VbCall *call, gboolean boxed_twice);
 
 /* Helpers for handlers: */
 

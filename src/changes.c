@@ -64,36 +64,6 @@ interface_emits_changes (const VbInterface *iface)
   return FALSE;
 }
 
-GVariant *
-vb_changes_read_properties (VbCall *call)
-{
-  GVariantBuilder builder;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
-  for (const VbProperty *p = call->iface->properties; p->name != NULL; p++)
-    {
-      g_autoptr(GError) error = NULL;
-      GVariant *value = p->get (call, &error);
-
-      /* As in GetAll: what the driver cannot report is left out. */
-      if (value != NULL)
-        g_variant_builder_add (&builder, "{sv}", p->name, value);
-    }
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
-}
-
-static void
-emit (VbConn *conn, const char *path, const char *interface_name,
-      const char *signal_name, GVariant *args)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!g_dbus_connection_emit_signal (vb_conn_get_bus (conn), NULL, path, interface_name,
-                                      signal_name, args, &error))
-    g_debug ("cannot emit %s.%s on %s: %s", interface_name, signal_name, path,
-             error->message);
-}
-
 static void
 emit_added (VbNotice *notice, const char *path, GVariant *properties)
 {
@@ -101,8 +71,9 @@ emit_added (VbNotice *notice, const char *path, GVariant *properties)
 
   g_variant_builder_init (&interfaces, G_VARIANT_TYPE ("a{sa{sv}}"));
   g_variant_builder_add (&interfaces, "{s@a{sv}}", notice->iface->name, properties);
-  emit (notice->conn, vb_conn_get_path (notice->conn), OBJECT_MANAGER_INTERFACE,
-        "InterfacesAdded", g_variant_new ("(oa{sa{sv}})", path, &interfaces));
+  vb_conn_emit_signal (notice->conn, vb_conn_get_path (notice->conn),
+                       OBJECT_MANAGER_INTERFACE, "InterfacesAdded",
+                       g_variant_new ("(oa{sa{sv}})", path, &interfaces));
 }
 
 static void
@@ -110,8 +81,9 @@ emit_removed (VbNotice *notice, const char *path)
 {
   const char *names[] = { notice->iface->name, NULL };
 
-  emit (notice->conn, vb_conn_get_path (notice->conn), OBJECT_MANAGER_INTERFACE,
-        "InterfacesRemoved", g_variant_new ("(o^as)", path, names));
+  vb_conn_emit_signal (notice->conn, vb_conn_get_path (notice->conn),
+                       OBJECT_MANAGER_INTERFACE, "InterfacesRemoved",
+                       g_variant_new ("(o^as)", path, names));
 }
 
 /* Emits what differs between @properties and what was last sent for
@@ -145,8 +117,9 @@ emit_differences (VbNotice *notice, const char *path, GVariant *properties)
       any = TRUE;
     }
   if (any)
-    emit (notice->conn, path, PROPERTIES_INTERFACE, "PropertiesChanged",
-          g_variant_new ("(sa{sv}as)", notice->iface->name, &changed, &invalidated));
+    vb_conn_emit_signal (notice->conn, path, PROPERTIES_INTERFACE, "PropertiesChanged",
+                         g_variant_new ("(sa{sv}as)", notice->iface->name, &changed,
+                                        &invalidated));
   else
     {
       g_variant_builder_clear (&changed);
@@ -166,7 +139,7 @@ is_transient (GVariant *properties)
 static void
 handle_present (VbNotice *notice, const char *path, VbCall *call)
 {
-  g_autoptr(GVariant) properties = vb_changes_read_properties (call);
+  g_autoptr(GVariant) properties = vb_call_read_properties (call, FALSE);
 
   if (notice->kind == VB_CHANGE_ADDED ||
       (notice->kind == VB_CHANGE_STARTED && is_transient (properties)))
@@ -234,6 +207,7 @@ handle_notice (gpointer data, gpointer unused)
   if (call.object != NULL)
     {
       handle_present (notice, path, &call);
+      vb_call_forget_memo (&call);
       notice->iface->release (call.object);
     }
   else if (call.virconn != NULL && notice->kind == VB_CHANGE_GONE_MAYBE &&

@@ -28,7 +28,3 @@ void vb_changes_shutdown (void);
  * @object: the caller gives a reference of its own. */
 void vb_changes_notify (VbConn *conn, const VbInterface *iface, gpointer object,
                         VbChangeKind kind);
-
-/* The properties of a looked-up object, each boxed once, for
- * GetManagedObjects and InterfacesAdded: a{sv}. */
-GVariant *vb_changes_read_properties (VbCall *call);

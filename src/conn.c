@@ -97,6 +97,18 @@ vb_conn_get_path (VbConn *conn)
   return conn->path;
 }
 
+void
+vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_name,
+                     const char *signal_name, GVariant *args)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_dbus_connection_emit_signal (conn->bus, NULL, path, interface_name, signal_name,
+                                      args, &error))
+    g_warning ("cannot emit %s.%s on %s: %s", interface_name, signal_name, path,
+               error->message);
+}
+
 GDBusConnection *
 vb_conn_get_bus (VbConn *conn)
 {

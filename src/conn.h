@@ -19,6 +19,11 @@ const char *vb_conn_get_uri (VbConn *conn);
 const char *vb_conn_get_path (VbConn *conn);
 GDBusConnection *vb_conn_get_bus (VbConn *conn);
 
+/* Emits a signal from org.libvirt on the connection's bus; any thread.
+ * Takes @args if floating.  A failure (the bus closing) is logged. */
+void vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_name,
+                          const char *signal_name, GVariant *args);
+
 /* Returns a new reference to the open libvirt connection, opening it
  * first if needed.  Blocks: call on worker threads only. */
 virConnectPtr vb_conn_acquire (VbConn *conn, GError **error);

@@ -237,8 +237,8 @@ stop_serving (VbDaemon *daemon, guint owner_id)
 {
   g_autofree char *status = g_strdup_printf ("Stopping: %u call(s) in flight",
                                              vb_bus_calls_in_flight ());
-  guint64 received_before = vb_bus_calls_received ();
-  guint64 late_calls;
+  guint received_before = vb_bus_calls_received ();
+  guint late_calls;
 
   vb_notify_stopping (status);
   g_clear_pointer (&daemon->idle, vb_idle_free);
@@ -252,7 +252,7 @@ stop_serving (VbDaemon *daemon, guint owner_id)
   /* Callers that came as we left, answered rather than refused. */
   late_calls = vb_bus_calls_received () - received_before;
   if (late_calls > 0)
-    g_message ("answered %" G_GUINT64_FORMAT " call(s) that arrived while stopping",
+    g_message ("answered %u call(s) that arrived while stopping",
                late_calls);
 }
 

@@ -135,70 +135,95 @@ domain_get_updated (VbCall *call, GError **error)
   return vb_boolean_result (virDomainIsUpdated (call->object), error);
 }
 
-/* State and StateReason: virDomainGetState's pair, one property each, so
- * that a list view needs nothing but GetAll. */
-static GVariant *
-domain_state_field (VbCall *call, gboolean want_reason, GError **error)
-{
-  int state = 0, reason = 0;
+/* What virDomainGetState and virDomainGetInfo answered during this call:
+ * State, StateReason, Memory, MaxMemory and VCPUs come from two libvirt
+ * calls, made at most once per call (GetAll reads all five). */
+typedef struct {
+  gboolean have_state;
+  int state;
+  int reason;
+  gboolean have_info;
+  virDomainInfo info;
+} DomainMemo;
 
-  if (virDomainGetState (call->object, &state, &reason, 0) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new_int32 (want_reason ? reason : state);
+static DomainMemo *
+domain_memo (VbCall *call)
+{
+  if (call->memo == NULL)
+    {
+      call->memo = g_new0 (DomainMemo, 1);
+      call->memo_free = g_free;
+    }
+  return call->memo;
+}
+
+static const DomainMemo *
+domain_state (VbCall *call, GError **error)
+{
+  DomainMemo *memo = domain_memo (call);
+
+  if (!memo->have_state &&
+      virDomainGetState (call->object, &memo->state, &memo->reason, 0) < 0)
+    {
+      vb_libvirt_failed (error);
+      return NULL;
+    }
+  memo->have_state = TRUE;
+  return memo;
+}
+
+static const virDomainInfo *
+domain_info (VbCall *call, GError **error)
+{
+  DomainMemo *memo = domain_memo (call);
+
+  if (!memo->have_info && virDomainGetInfo (call->object, &memo->info) < 0)
+    {
+      vb_libvirt_failed (error);
+      return NULL;
+    }
+  memo->have_info = TRUE;
+  return &memo->info;
 }
 
 static GVariant *
 domain_property_state (VbCall *call, GError **error)
 {
-  return domain_state_field (call, FALSE, error);
+  const DomainMemo *memo = domain_state (call, error);
+
+  return memo != NULL ? g_variant_new_int32 (memo->state) : NULL;
 }
 
 static GVariant *
 domain_get_state_reason (VbCall *call, GError **error)
 {
-  return domain_state_field (call, TRUE, error);
-}
+  const DomainMemo *memo = domain_state (call, error);
 
-typedef enum {
-  INFO_MEMORY,
-  INFO_MAX_MEMORY,
-  INFO_VCPUS,
-} DomainInfoField;
-
-static GVariant *
-domain_info_field (VbCall *call, DomainInfoField field, GError **error)
-{
-  virDomainInfo info;
-
-  if (virDomainGetInfo (call->object, &info) < 0)
-    return vb_libvirt_failed (error);
-  switch (field)
-    {
-    case INFO_MEMORY:
-      return g_variant_new_uint64 (info.memory);
-    case INFO_MAX_MEMORY:
-      return g_variant_new_uint64 (info.maxMem);
-    default:
-      return g_variant_new_uint32 (info.nrVirtCpu);
-    }
+  return memo != NULL ? g_variant_new_int32 (memo->reason) : NULL;
 }
 
 static GVariant *
 domain_get_memory (VbCall *call, GError **error)
 {
-  return domain_info_field (call, INFO_MEMORY, error);
+  const virDomainInfo *info = domain_info (call, error);
+
+  return info != NULL ? g_variant_new_uint64 (info->memory) : NULL;
 }
 
 static GVariant *
 domain_get_max_memory (VbCall *call, GError **error)
 {
-  return domain_info_field (call, INFO_MAX_MEMORY, error);
+  const virDomainInfo *info = domain_info (call, error);
+
+  return info != NULL ? g_variant_new_uint64 (info->maxMem) : NULL;
 }
 
 static GVariant *
 domain_property_vcpus (VbCall *call, GError **error)
 {
-  return domain_info_field (call, INFO_VCPUS, error);
+  const virDomainInfo *info = domain_info (call, error);
+
+  return info != NULL ? g_variant_new_uint32 (info->nrVirtCpu) : NULL;
 }
 
 /* Title and Description: the domain's metadata of that type, "" when it

@@ -64,21 +64,10 @@ vb_events_shutdown (void)
 }
 
 static void
-emit (VbConn *conn, const char *path, const char *interface_name,
-      const char *signal_name, GVariant *args)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!g_dbus_connection_emit_signal (vb_conn_get_bus (conn), NULL, path,
-                                      interface_name, signal_name, args, &error))
-    g_warning ("cannot emit %s.%s on %s: %s", interface_name, signal_name, path,
-               error->message);
-}
-
-static void
 emit_connect_signal (VbConn *conn, const char *signal_name, GVariant *args)
 {
-  emit (conn, vb_conn_get_path (conn), CONNECT_INTERFACE, signal_name, args);
+  vb_conn_emit_signal (conn, vb_conn_get_path (conn), CONNECT_INTERFACE, signal_name,
+                       args);
 }
 
 /* ---- live state: PropertiesChanged and ObjectManager (changes.c) ------- */
@@ -163,7 +152,7 @@ emit_domain_signal (VbConn *conn, virDomainPtr domain, const char *signal_name, 
   g_autofree char *path = vb_domain_path (conn, domain);
 
   if (path != NULL)
-    emit (conn, path, DOMAIN_INTERFACE, signal_name, args);
+    vb_conn_emit_signal (conn, path, DOMAIN_INTERFACE, signal_name, args);
   else if (args != NULL)
     g_variant_unref (g_variant_ref_sink (args));
 }
@@ -468,7 +457,7 @@ on_storage_pool_refresh (virConnectPtr virconn, virStoragePoolPtr pool,
   g_autofree char *path = vb_storage_pool_path (conn, pool);
 
   if (path != NULL)
-    emit (conn, path, STORAGE_POOL_INTERFACE, "Refresh", NULL);
+    vb_conn_emit_signal (conn, path, STORAGE_POOL_INTERFACE, "Refresh", NULL);
 }
 
 static void

@@ -15,7 +15,7 @@ struct _VbIdle {
   guint clients;
   guint timer_id;
   gint64 quiet_since;        /* monotonic µs: when last seen busy */
-  guint64 calls_seen;        /* vb_bus_calls_received() then */
+  guint calls_seen;          /* vb_bus_calls_received() then */
 };
 
 static gboolean on_timer (gpointer data);

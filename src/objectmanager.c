@@ -3,7 +3,6 @@
  * changes.c. */
 #include <stdlib.h>
 
-#include "changes.h"
 #include "objects.h"
 
 #define CHEAP VB_COST_CHEAP
@@ -89,7 +88,9 @@ add_objects (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
       /* An object removed while listing has no identity left to report. */
       if (path != NULL)
         {
-          g_autoptr(GVariant) properties = vb_changes_read_properties (&object_call);
+          g_autoptr(GVariant) properties = vb_call_read_properties (&object_call, FALSE);
+
+          vb_call_forget_memo (&object_call);
 
           g_variant_builder_add (reply, "{o@a{sa{sv}}}", path,
                                  g_variant_new_parsed ("{%s: %@a{sv}}", iface->name,

@@ -354,37 +354,15 @@ enter_private_namespace (void)
   set_up_polkit_files ();
 }
 
-static const char bus_config_template[] =
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-  "<busconfig>\n"
-  "  <type>system</type>\n"
-  "  <listen>unix:path=%s/system_bus_socket</listen>\n"
-  "  <auth>EXTERNAL</auth>\n"
-  "  <policy context=\"default\">\n"
-  "    <allow user=\"*\"/>\n"
-  "    <deny own=\"*\"/>\n"
-  "    <deny send_type=\"method_call\"/>\n"
-  "    <allow send_type=\"signal\"/>\n"
-  "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-  "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-  "    <allow receive_type=\"method_call\"/>\n"
-  "    <allow receive_type=\"method_return\"/>\n"
-  "    <allow receive_type=\"error\"/>\n"
-  "    <allow receive_type=\"signal\"/>\n"
-  "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-  "           send_interface=\"org.freedesktop.DBus\"/>\n"
-  "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-  "           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-  "  </policy>\n"
-  "  <!-- polkitd runs as root here, and calls the test's agent. -->\n"
+/* polkitd runs as root here (it then becomes polkitd), and calls the
+ * test's agent; polkit's own bus policy and ours are in effect. */
+static const char bus_config_extra[] =
   "  <policy user=\"root\">\n"
   "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
   "    <allow send_type=\"method_call\"/>\n"
   "  </policy>\n"
   "  <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>\n"
-  "  <include>%s</include>\n"
-  "</busconfig>\n";
+  "  <include>%s</include>\n";
 
 static GSubprocess *
 spawn (const char *const *argv)
@@ -449,7 +427,9 @@ start_bus_and_services (void)
 {
   g_autofree char *policy = g_test_build_filename (G_TEST_DIST, "..", "data", "dbus",
                                                    "org.libvirt.conf", NULL);
-  g_autofree char *config = g_strdup_printf (bus_config_template, world.dir, policy);
+  g_autofree char *socket = g_build_filename (world.dir, "system_bus_socket", NULL);
+  g_autofree char *extra = g_strdup_printf (bus_config_extra, policy);
+  g_autofree char *config = vb_test_system_bus_config (socket, extra);
   g_autofree char *config_path = g_build_filename (world.dir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strconcat ("--config-file=", config_path, NULL);
   const char *const bus_argv[] = { "dbus-daemon", config_arg, "--nofork", "--nopidfile", NULL };

@@ -169,6 +169,34 @@ vb_test_stop_daemon (VbTestFixture *f)
   g_clear_object (&f->daemon);
 }
 
+char *
+vb_test_system_bus_config (const char *socket_path, const char *extra)
+{
+  return g_strdup_printf (
+      "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+      " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+      "<busconfig>\n"
+      "  <type>system</type>\n"
+      "  <listen>unix:path=%s</listen>\n"
+      "  <auth>EXTERNAL</auth>\n"
+      "  <policy context=\"default\">\n"
+      "    <allow user=\"*\"/>\n"
+      "    <deny own=\"*\"/>\n"
+      "    <deny send_type=\"method_call\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
+      "    <allow send_type=\"signal\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+      "    <allow receive_type=\"method_call\"/>\n"
+      "    <allow receive_type=\"method_return\"/>\n"
+      "    <allow receive_type=\"error\"/>\n"
+      "    <allow receive_type=\"signal\"/>\n"
+      "  </policy>\n"
+      "%s"
+      "</busconfig>\n",
+      socket_path, extra);
+}
+
 void
 vb_test_stop_process (GSubprocess **process)
 {

@@ -47,6 +47,13 @@ void vb_test_setup_with_args (VbTestFixture *f, const char *const *args);
 /* Sends SIGTERM and asserts a clean exit (status 0). */
 void vb_test_stop_daemon (VbTestFixture *f);
 
+/* A dbus-daemon configuration for a bus like the system bus, listening on
+ * @socket_path: method calls are denied unless a policy allows them (only
+ * the bus itself may be called by default).  @extra (XML elements:
+ * <servicedir>, <include>, <policy> ...) is added after the default
+ * policy. */
+char *vb_test_system_bus_config (const char *socket_path, const char *extra);
+
 /* SIGTERM to a helper process this test started, then waits for it and
  * clears @process. */
 void vb_test_stop_process (GSubprocess **process);
