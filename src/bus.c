@@ -57,6 +57,11 @@ static const VbInterface *const all_interfaces[] = {
   NULL,
 };
 
+/* Calls answered in place and slow calls in drivers that run inside
+ * virtbusd (see answer_in_place): never both at once. */
+static gint in_place_calls;       /* atomic: 0 or 1 (GDBus's thread only) */
+static gint slow_in_process_calls; /* atomic */
+
 static GPtrArray *exports;        /* of VbExport, main thread only */
 static gboolean polkit_enabled;   /* set once at export */
 static gboolean stopping;         /* main thread: no longer serving */
@@ -147,8 +152,13 @@ vb_call_read_properties (VbCall *call, gboolean boxed_twice)
           g_debug ("%s: %s left out: %s", call->iface->name, p->name, error->message);
           continue;
         }
-      g_variant_builder_add (&builder, "{sv}", p->name,
-                             boxed_twice ? g_variant_new_variant (value) : value);
+      /* Built without a format string: parsing "{sv}" once per property
+       * cost more than reading most of them. */
+      if (boxed_twice)
+        value = g_variant_new_variant (value);
+      g_variant_builder_add_value (
+          &builder, g_variant_new_dict_entry (g_variant_new_string (p->name),
+                                              g_variant_new_variant (value)));
     }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
@@ -292,15 +302,62 @@ call_may_change_object (VbPendingCall *pending)
          !g_str_has_prefix (verb, "search-");
 }
 
+static VbCost
+pending_call_cost (VbPendingCall *pending)
+{
+  switch (pending->operation)
+    {
+    case VB_OPERATION_METHOD:
+      return pending->method->cost;
+    case VB_OPERATION_SET:
+      return VB_COST_CHEAP;
+    default:
+      return pending->call.iface->get_cost;
+    }
+}
+
+/* A slow call in a driver inside virtbusd may hold its object's lock in
+ * libvirt for as long as it runs (a CoreDump into a FIFO nobody reads, a
+ * Save): while one runs, nothing is answered in place, since a call there
+ * waiting for that lock would stop GDBus's thread, and with it every
+ * caller.  The two counters are a Dekker handshake (sequentially
+ * consistent atomics): a call answered in place either sees the slow call
+ * and goes to the workers, or is seen by it and finishes first. */
+static void
+begin_slow_in_process_call (void)
+{
+  g_atomic_int_inc (&slow_in_process_calls);
+  while (g_atomic_int_get (&in_place_calls) != 0)
+    g_thread_yield ();
+}
+
+static void
+end_slow_in_process_call (void)
+{
+  g_atomic_int_dec_and_test (&slow_in_process_calls);
+}
+
+static gboolean
+is_slow_in_process_call (VbPendingCall *pending)
+{
+  return pending_call_cost (pending) == VB_COST_SLOW &&
+         vb_conn_in_process (pending->call.conn);
+}
+
 static void
 run_pending_call (gpointer data)
 {
   VbPendingCall *pending = data;
+  gboolean slow_in_process = is_slow_in_process_call (pending);
   GError *error = NULL;
   GVariant *reply = NULL;
 
+  if (slow_in_process)
+    begin_slow_in_process_call ();
   if (resolve_call_object (&pending->call, &error))
     reply = run_operation (pending, &error);
+  if (slow_in_process)
+    end_slow_in_process_call ();
   if (reply != NULL && call_may_change_object (pending))
     vb_changes_notify (pending->call.conn, pending->call.iface,
                        g_steal_pointer (&pending->call.object), VB_CHANGE_UPDATED);
@@ -404,12 +461,6 @@ prepare_method_call (VbPendingCall *pending, const char *member,
     }
   pending->args = g_variant_ref (parameters);
   return TRUE;
-}
-
-static VbCost
-pending_call_cost (VbPendingCall *pending)
-{
-  return pending->method != NULL ? pending->method->cost : VB_COST_CHEAP;
 }
 
 /* The flags argument of a method: by libvirt's convention its last 'u'. */
@@ -785,6 +836,32 @@ property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
   return FALSE;
 }
 
+/* An INSTANT call (a read of one object) to a driver inside virtbusd is
+ * answered here, on GDBus's thread: libvirt answers it from memory in
+ * microseconds, while handing it to a worker and its reply back costs two
+ * thread wake-ups, several times the call itself.  Not while a slow call
+ * runs in such a driver (see begin_slow_in_process_call), nor while the
+ * connection is being opened.  FALSE: not answered, for the workers. */
+static gboolean
+answer_in_place (VbPendingCall *pending)
+{
+  VbCall *call = &pending->call;
+
+  if (pending_call_cost (pending) != VB_COST_INSTANT || !vb_conn_in_process (call->conn))
+    return FALSE;
+  g_atomic_int_inc (&in_place_calls);
+  if (g_atomic_int_get (&slow_in_process_calls) == 0)
+    call->virconn = vb_conn_try_acquire (call->conn);
+  if (call->virconn == NULL)
+    {
+      g_atomic_int_dec_and_test (&in_place_calls);
+      return FALSE;
+    }
+  run_pending_call (pending);
+  g_atomic_int_dec_and_test (&in_place_calls);
+  return TRUE;
+}
+
 /* Takes a well-formed call to one of our objects straight to the workers,
  * without the hop through the main loop that GDBus's dispatch makes.
  * Anything else (unknown members, wrong signatures, callers polkit must
@@ -827,7 +904,7 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
     return FALSE;
 
   pending = pending_call_new (bus, message, conn, iface, segment);
-  if (accept_call (pending, iface_name, member, parameters))
+  if (accept_call (pending, iface_name, member, parameters) && !answer_in_place (pending))
     dispatch_call (pending);
   return TRUE;
 }
@@ -1132,7 +1209,7 @@ vb_object_list_reply (VbCall *call, const VbInterface *iface,
 
       /* An object removed while listing has no identity left to report. */
       if (path != NULL)
-        g_variant_builder_add (&builder, "o", path);
+        g_variant_builder_add_value (&builder, g_variant_new_object_path (path));
       iface->release (objects[i]);
     }
   free (objects);

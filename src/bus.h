@@ -67,6 +67,7 @@ typedef struct {
   const char *name;             /* "org.libvirt.Domain" */
   const char *kind;             /* path element ("domain"); NULL: the connection object */
   const char *get_permission;   /* for Properties.Get and GetAll */
+  VbCost get_cost;              /* of Properties.Get and GetAll (CHEAP unless set) */
   const VbMethod *methods;      /* terminated by an entry with name NULL */
   const VbProperty *properties; /* likewise */
   VbLookupFunc lookup;          /* NULL for the connection object */

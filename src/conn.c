@@ -22,6 +22,7 @@ struct _VbConn {
   VbEventIds event_ids;
 
   gint closed;             /* atomic: libvirt reported the connection closed */
+  gboolean in_process;     /* set once: see vb_conn_in_process */
   gint reopen_delay;       /* atomic: seconds */
   guint reopen_source;     /* main loop only */
 };
@@ -69,6 +70,7 @@ vb_conn_new (GDBusConnection *bus, const char *name, const char *uri)
   conn->path = g_strconcat ("/org/libvirt/", name, NULL);
   conn->bus = g_object_ref (bus);
   conn->reopen_delay = REOPEN_DELAY_MIN_SECONDS;
+  conn->in_process = g_str_has_prefix (uri, "test:");
   g_mutex_init (&conn->lock);
   return conn;
 }
@@ -167,6 +169,16 @@ open_locked (VbConn *conn, GError **error)
   return TRUE;
 }
 
+/* A new reference to the connection if it is open. */
+static virConnectPtr
+reference_open_locked (VbConn *conn)
+{
+  if (conn->virconn == NULL)
+    return NULL;
+  virConnectRef (conn->virconn);
+  return conn->virconn;
+}
+
 virConnectPtr
 vb_conn_acquire (VbConn *conn, GError **error)
 {
@@ -178,12 +190,28 @@ vb_conn_acquire (VbConn *conn, GError **error)
     drop_libvirt_connection (conn);
 
   if (conn->virconn != NULL || open_locked (conn, error))
-    {
-      virconn = conn->virconn;
-      virConnectRef (virconn);
-    }
+    virconn = reference_open_locked (conn);
   g_mutex_unlock (&conn->lock);
   return virconn;
+}
+
+virConnectPtr
+vb_conn_try_acquire (VbConn *conn)
+{
+  virConnectPtr virconn = NULL;
+
+  if (!g_mutex_trylock (&conn->lock))
+    return NULL;
+  if (!g_atomic_int_get (&conn->closed))
+    virconn = reference_open_locked (conn);
+  g_mutex_unlock (&conn->lock);
+  return virconn;
+}
+
+gboolean
+vb_conn_in_process (VbConn *conn)
+{
+  return conn->in_process;
 }
 
 static void

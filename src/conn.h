@@ -28,6 +28,15 @@ void vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_
  * first if needed.  Blocks: call on worker threads only. */
 virConnectPtr vb_conn_acquire (VbConn *conn, GError **error);
 
+/* The open connection, referenced, when it can be had without waiting
+ * (not being opened, not closed); NULL otherwise.  Any thread. */
+virConnectPtr vb_conn_try_acquire (VbConn *conn);
+
+/* TRUE when the driver runs inside virtbusd's process (libvirt's test
+ * driver, "test:///..."), so that its calls never wait on another process:
+ * only on libvirt's locks, which virtbusd's own threads hold. */
+gboolean vb_conn_in_process (VbConn *conn);
+
 /* Opens the connection on a worker so that libvirt events reach clients
  * before anyone calls a method; failures are left for the first call to
  * report. */

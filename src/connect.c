@@ -815,6 +815,7 @@ connect_secret_lookup_by_usage (VbCall *call, GVariant *args, GError **error)
 /* ---- the table -------------------------------------------------------- */
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 /* Permissions follow libvirt's ACL checks for the wrapped call; where
@@ -825,9 +826,9 @@ static const VbMethod connect_methods[] = {
   { "DomainCreateXML", connect_domain_create_xml, "domain:start", SLOW },
   { "DomainCreateXMLWithFiles", connect_domain_create_xml_with_files, "domain:start", SLOW },
   { "DomainDefineXML", connect_domain_define_xml, "domain:write", CHEAP },
-  { "DomainLookupByID", connect_domain_lookup_by_id, "domain:getattr", CHEAP },
-  { "DomainLookupByName", connect_domain_lookup_by_name, "domain:getattr", CHEAP },
-  { "DomainLookupByUUID", connect_domain_lookup_by_uuid, "domain:getattr", CHEAP },
+  { "DomainLookupByID", connect_domain_lookup_by_id, "domain:getattr", INSTANT },
+  { "DomainLookupByName", connect_domain_lookup_by_name, "domain:getattr", INSTANT },
+  { "DomainLookupByUUID", connect_domain_lookup_by_uuid, "domain:getattr", INSTANT },
   { "DomainRestore", connect_domain_restore, "domain:start", SLOW },
   { "DomainSaveImageDefineXML", connect_domain_save_image_define_xml, "domain:write", SLOW },
   { "DomainSaveImageGetXMLDesc", connect_domain_save_image_get_xml_desc, "domain:read", SLOW,
@@ -842,8 +843,8 @@ static const VbMethod connect_methods[] = {
   { "InterfaceChangeCommit", connect_interface_change_commit, "connect:interface-transaction", SLOW },
   { "InterfaceChangeRollback", connect_interface_change_rollback, "connect:interface-transaction", SLOW },
   { "InterfaceDefineXML", connect_interface_define_xml, "interface:write", CHEAP },
-  { "InterfaceLookupByMAC", connect_interface_lookup_by_mac, "interface:getattr", CHEAP },
-  { "InterfaceLookupByName", connect_interface_lookup_by_name, "interface:getattr", CHEAP },
+  { "InterfaceLookupByMAC", connect_interface_lookup_by_mac, "interface:getattr", INSTANT },
+  { "InterfaceLookupByName", connect_interface_lookup_by_name, "interface:getattr", INSTANT },
   { "ListDomains", connect_list_domains, "connect:search-domains", CHEAP },
   { "ListInterfaces", connect_list_interfaces, "connect:search-interfaces", CHEAP },
   { "ListNetworks", connect_list_networks, "connect:search-networks", CHEAP },
@@ -853,14 +854,14 @@ static const VbMethod connect_methods[] = {
   { "ListStoragePools", connect_list_storage_pools, "connect:search-storage-pools", CHEAP },
   { "NetworkCreateXML", connect_network_create_xml, "network:start", SLOW },
   { "NetworkDefineXML", connect_network_define_xml, "network:write", CHEAP },
-  { "NetworkLookupByName", connect_network_lookup_by_name, "network:getattr", CHEAP },
-  { "NetworkLookupByUUID", connect_network_lookup_by_uuid, "network:getattr", CHEAP },
+  { "NetworkLookupByName", connect_network_lookup_by_name, "network:getattr", INSTANT },
+  { "NetworkLookupByUUID", connect_network_lookup_by_uuid, "network:getattr", INSTANT },
   { "NodeDeviceCreateXML", connect_node_device_create_xml, "node-device:start", SLOW },
-  { "NodeDeviceLookupByName", connect_node_device_lookup_by_name, "node-device:getattr", CHEAP },
-  { "NodeDeviceLookupSCSIHostByWWN", connect_node_device_lookup_scsi_host_by_wwn, "node-device:getattr", CHEAP },
+  { "NodeDeviceLookupByName", connect_node_device_lookup_by_name, "node-device:getattr", INSTANT },
+  { "NodeDeviceLookupSCSIHostByWWN", connect_node_device_lookup_scsi_host_by_wwn, "node-device:getattr", INSTANT },
   { "NWFilterDefineXML", connect_nwfilter_define_xml, "nwfilter:write", CHEAP },
-  { "NWFilterLookupByName", connect_nwfilter_lookup_by_name, "nwfilter:getattr", CHEAP },
-  { "NWFilterLookupByUUID", connect_nwfilter_lookup_by_uuid, "nwfilter:getattr", CHEAP },
+  { "NWFilterLookupByName", connect_nwfilter_lookup_by_name, "nwfilter:getattr", INSTANT },
+  { "NWFilterLookupByUUID", connect_nwfilter_lookup_by_uuid, "nwfilter:getattr", INSTANT },
   { "NodeGetCPUMap", connect_node_get_cpu_map, "connect:read", CHEAP },
   { "NodeGetCPUStats", connect_node_get_cpu_stats, "connect:read", CHEAP },
   { "NodeGetFreeMemory", connect_node_get_free_memory, "connect:read", CHEAP },
@@ -869,14 +870,14 @@ static const VbMethod connect_methods[] = {
   { "NodeGetSecurityModel", connect_node_get_security_model, "connect:read", CHEAP },
   { "NodeSetMemoryParameters", connect_node_set_memory_parameters, "connect:write", CHEAP },
   { "SecretDefineXML", connect_secret_define_xml, "secret:write", CHEAP },
-  { "SecretLookupByUUID", connect_secret_lookup_by_uuid, "secret:getattr", CHEAP },
-  { "SecretLookupByUsage", connect_secret_lookup_by_usage, "secret:getattr", CHEAP },
+  { "SecretLookupByUUID", connect_secret_lookup_by_uuid, "secret:getattr", INSTANT },
+  { "SecretLookupByUsage", connect_secret_lookup_by_usage, "secret:getattr", INSTANT },
   { "StoragePoolCreateXML", connect_storage_pool_create_xml, "storage-pool:start", SLOW },
   { "StoragePoolDefineXML", connect_storage_pool_define_xml, "storage-pool:write", CHEAP },
-  { "StoragePoolLookupByName", connect_storage_pool_lookup_by_name, "storage-pool:getattr", CHEAP },
-  { "StoragePoolLookupByUUID", connect_storage_pool_lookup_by_uuid, "storage-pool:getattr", CHEAP },
-  { "StorageVolLookupByKey", connect_storage_vol_lookup_by_key, "storage-vol:getattr", CHEAP },
-  { "StorageVolLookupByPath", connect_storage_vol_lookup_by_path, "storage-vol:getattr", CHEAP },
+  { "StoragePoolLookupByName", connect_storage_pool_lookup_by_name, "storage-pool:getattr", INSTANT },
+  { "StoragePoolLookupByUUID", connect_storage_pool_lookup_by_uuid, "storage-pool:getattr", INSTANT },
+  { "StorageVolLookupByKey", connect_storage_vol_lookup_by_key, "storage-vol:getattr", INSTANT },
+  { "StorageVolLookupByPath", connect_storage_vol_lookup_by_path, "storage-vol:getattr", INSTANT },
   { NULL }
 };
 

@@ -11,6 +11,7 @@
 #include <glib-unix.h>
 
 #include "libvirt-glib-compat.h"
+#include "paths.h"
 #include "streams.h"
 #include "typed-params.h"
 
@@ -19,13 +20,15 @@
 char *
 vb_domain_path (VbConn *conn, virDomainPtr domain)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virDomainGetUUIDString (domain, uuid) < 0)
+  if (virDomainGetUUID (domain, raw) < 0)
     {
       g_warning ("cannot read a domain's UUID: %s", virGetLastErrorMessage ());
       return NULL;
     }
+  vb_uuid_format (raw, uuid);
   return vb_uuid_object_path (conn, DOMAIN_KIND, uuid);
 }
 
@@ -66,7 +69,9 @@ domain_describe (gpointer domain, GHashTable *details)
 static GVariant *
 domain_get_active (VbCall *call, GError **error)
 {
-  return vb_boolean_result (virDomainIsActive (call->object), error);
+  /* What virDomainIsActive answers (libvirt: active means it has an ID),
+   * as of this call's lookup, without asking the driver again. */
+  return g_variant_new_boolean (virDomainGetID (call->object) != (unsigned int) -1);
 }
 
 static GVariant *
@@ -257,10 +262,12 @@ domain_get_description (VbCall *call, GError **error)
 static GVariant *
 domain_get_uuid (VbCall *call, GError **error)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virDomainGetUUIDString (call->object, uuid) < 0)
+  if (virDomainGetUUID (call->object, raw) < 0)
     return vb_libvirt_failed (error);
+  vb_uuid_format (raw, uuid);
   return g_variant_new_string (uuid);
 }
 
@@ -1807,6 +1814,7 @@ domain_migrate_start_post_copy (VbCall *call, GVariant *args, GError **error)
 /* ---- the table -------------------------------------------------------- */
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 /* Permissions follow libvirt's ACL check for the wrapped call.  Calls that
@@ -1853,12 +1861,12 @@ static const VbMethod domain_methods[] = {
   { "GetPerfEvents", domain_get_perf_events, "domain:read", CHEAP },
   { "GetSchedulerParameters", domain_get_scheduler_parameters, "domain:read", CHEAP },
   { "GetSecurityLabelList", domain_get_security_label_list, "domain:read", CHEAP },
-  { "GetState", domain_get_state, "domain:read", CHEAP },
+  { "GetState", domain_get_state, "domain:read", INSTANT },
   { "GetStats", domain_get_stats, "domain:read", CHEAP },
   { "GetTime", domain_get_time, "domain:write", SLOW },
   { "GetVcpuPinInfo", domain_get_vcpu_pin_info, "domain:read", CHEAP },
   { "GetVcpus", domain_get_vcpus, "domain:read", CHEAP },
-  { "GetXMLDesc", domain_get_xml_desc, "domain:read", CHEAP,
+  { "GetXMLDesc", domain_get_xml_desc, "domain:read", INSTANT,
     VB_FLAG_PERMISSION (VIR_DOMAIN_XML_SECURE, "domain:read-secure") },
   { "HasManagedSaveImage", domain_has_managed_save_image, "domain:read", CHEAP },
   { "InjectNMI", domain_inject_nmi, "domain:inject-nmi", SLOW },
@@ -1940,6 +1948,7 @@ const VbInterface vb_domain_interface = {
   .name = "org.libvirt.Domain",
   .kind = DOMAIN_KIND,
   .get_permission = "domain:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = domain_methods,
   .properties = domain_properties,
   .lookup = domain_lookup,

@@ -114,12 +114,13 @@ host_interface_undefine (VbCall *call, GVariant *args, GError **error)
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 static const VbMethod host_interface_methods[] = {
   { "Create", host_interface_create, "interface:start", SLOW },
   { "Destroy", host_interface_destroy, "interface:stop", SLOW },
-  { "GetXMLDesc", host_interface_get_xml_desc, "interface:read", CHEAP },
+  { "GetXMLDesc", host_interface_get_xml_desc, "interface:read", INSTANT },
   { "Undefine", host_interface_undefine, "interface:delete", CHEAP },
   { NULL }
 };
@@ -135,6 +136,7 @@ const VbInterface vb_host_interface_interface = {
   .name = "org.libvirt.Interface",
   .kind = HOST_INTERFACE_KIND,
   .get_permission = "interface:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = host_interface_methods,
   .properties = host_interface_properties,
   .lookup = host_interface_lookup,

@@ -5,19 +5,22 @@
 #include <stdlib.h>
 
 #include "libvirt-glib-compat.h"
+#include "paths.h"
 
 #define NETWORK_KIND "network"
 
 char *
 vb_network_path (VbConn *conn, virNetworkPtr network)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virNetworkGetUUIDString (network, uuid) < 0)
+  if (virNetworkGetUUID (network, raw) < 0)
     {
       g_warning ("cannot read a network's UUID: %s", virGetLastErrorMessage ());
       return NULL;
     }
+  vb_uuid_format (raw, uuid);
   return vb_uuid_object_path (conn, NETWORK_KIND, uuid);
 }
 
@@ -186,13 +189,14 @@ network_update (VbCall *call, GVariant *args, GError **error)
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 static const VbMethod network_methods[] = {
   { "Create", network_create, "network:start", SLOW },
   { "Destroy", network_destroy, "network:stop", SLOW },
   { "GetDHCPLeases", network_get_dhcp_leases, "network:read", CHEAP },
-  { "GetXMLDesc", network_get_xml_desc, "network:read", CHEAP },
+  { "GetXMLDesc", network_get_xml_desc, "network:read", INSTANT },
   { "Undefine", network_undefine, "network:delete", CHEAP },
   { "Update", network_update, "network:write", SLOW },
   { NULL }
@@ -211,6 +215,7 @@ const VbInterface vb_network_interface = {
   .name = "org.libvirt.Network",
   .kind = NETWORK_KIND,
   .get_permission = "network:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = network_methods,
   .properties = network_properties,
   .lookup = network_lookup,

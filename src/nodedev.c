@@ -141,12 +141,13 @@ node_device_list_caps (VbCall *call, GVariant *args, GError **error)
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 static const VbMethod node_device_methods[] = {
   { "Destroy", node_device_destroy, "node-device:stop", SLOW },
   { "Detach", node_device_detach, "node-device:detach", SLOW },
-  { "GetXMLDesc", node_device_get_xml_desc, "node-device:read", CHEAP },
+  { "GetXMLDesc", node_device_get_xml_desc, "node-device:read", INSTANT },
   { "ListCaps", node_device_list_caps, "node-device:read", CHEAP },
   { "ReAttach", node_device_re_attach, "node-device:detach", SLOW },
   { "Reset", node_device_reset, "node-device:detach", SLOW },
@@ -163,6 +164,7 @@ const VbInterface vb_node_device_interface = {
   .name = "org.libvirt.NodeDevice",
   .kind = NODE_DEVICE_KIND,
   .get_permission = "node-device:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = node_device_methods,
   .properties = node_device_properties,
   .lookup = node_device_lookup,

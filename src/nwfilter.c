@@ -3,19 +3,22 @@
 #include "objects.h"
 
 #include "libvirt-glib-compat.h"
+#include "paths.h"
 
 #define NWFILTER_KIND "nwfilter"
 
 char *
 vb_nwfilter_path (VbConn *conn, virNWFilterPtr nwfilter)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virNWFilterGetUUIDString (nwfilter, uuid) < 0)
+  if (virNWFilterGetUUID (nwfilter, raw) < 0)
     {
       g_warning ("cannot read a filter's UUID: %s", virGetLastErrorMessage ());
       return NULL;
     }
+  vb_uuid_format (raw, uuid);
   return vb_uuid_object_path (conn, NWFILTER_KIND, uuid);
 }
 
@@ -89,7 +92,7 @@ nwfilter_undefine (VbCall *call, GVariant *args, GError **error)
 }
 
 static const VbMethod nwfilter_methods[] = {
-  { "GetXMLDesc", nwfilter_get_xml_desc, "nwfilter:read", VB_COST_CHEAP },
+  { "GetXMLDesc", nwfilter_get_xml_desc, "nwfilter:read", VB_COST_INSTANT },
   { "Undefine", nwfilter_undefine, "nwfilter:delete", VB_COST_CHEAP },
   { NULL }
 };
@@ -104,6 +107,7 @@ const VbInterface vb_nwfilter_interface = {
   .name = "org.libvirt.NWFilter",
   .kind = NWFILTER_KIND,
   .get_permission = "nwfilter:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = nwfilter_methods,
   .properties = nwfilter_properties,
   .lookup = nwfilter_lookup,

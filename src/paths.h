@@ -5,6 +5,10 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+/* Formats @raw as virUUIDFormat does (lowercase hex, 8-4-4-4-12). */
+void vb_uuid_format (const unsigned char raw[VIR_UUID_BUFLEN],
+                     char out[VIR_UUID_STRING_BUFLEN]);
+
 /* "_" + UUID with '-' turned into '_'. */
 char *vb_path_encode_uuid (const char *uuid);
 

@@ -6,19 +6,22 @@
 #include <string.h>
 
 #include "libvirt-glib-compat.h"
+#include "paths.h"
 
 #define SECRET_KIND "secret"
 
 char *
 vb_secret_path (VbConn *conn, virSecretPtr secret)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virSecretGetUUIDString (secret, uuid) < 0)
+  if (virSecretGetUUID (secret, raw) < 0)
     {
       g_warning ("cannot read a secret's UUID: %s", virGetLastErrorMessage ());
       return NULL;
     }
+  vb_uuid_format (raw, uuid);
   return vb_uuid_object_path (conn, SECRET_KIND, uuid);
 }
 
@@ -137,7 +140,7 @@ secret_undefine (VbCall *call, GVariant *args, GError **error)
 
 static const VbMethod secret_methods[] = {
   { "GetValue", secret_get_value, "secret:read-secure", VB_COST_CHEAP },
-  { "GetXMLDesc", secret_get_xml_desc, "secret:read", VB_COST_CHEAP },
+  { "GetXMLDesc", secret_get_xml_desc, "secret:read", VB_COST_INSTANT },
   { "SetValue", secret_set_value, "secret:write", VB_COST_CHEAP },
   { "Undefine", secret_undefine, "secret:delete", VB_COST_CHEAP },
   { NULL }
@@ -154,6 +157,7 @@ const VbInterface vb_secret_interface = {
   .name = "org.libvirt.Secret",
   .kind = SECRET_KIND,
   .get_permission = "secret:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = secret_methods,
   .properties = secret_properties,
   .lookup = secret_lookup,

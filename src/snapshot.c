@@ -207,13 +207,14 @@ snapshot_revert (VbCall *call, GVariant *args, GError **error)
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 /* Permissions as libvirt's ACLs: a snapshot is part of its domain. */
 static const VbMethod snapshot_methods[] = {
   { "Delete", snapshot_delete, "domain:snapshot", SLOW },
   { "GetParent", snapshot_get_parent, "domain:read", CHEAP },
-  { "GetXMLDesc", snapshot_get_xml_desc, "domain:read", CHEAP,
+  { "GetXMLDesc", snapshot_get_xml_desc, "domain:read", INSTANT,
     VB_FLAG_PERMISSION (VIR_DOMAIN_SNAPSHOT_XML_SECURE, "domain:read-secure") },
   { "IsCurrent", snapshot_is_current, "domain:read", CHEAP },
   { "ListChildren", snapshot_list_children, "domain:read", CHEAP },
@@ -229,6 +230,7 @@ const VbInterface vb_domain_snapshot_interface = {
   .name = "org.libvirt.DomainSnapshot",
   .kind = SNAPSHOT_KIND,
   .get_permission = "domain:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = snapshot_methods,
   .properties = snapshot_properties,
   .lookup = snapshot_lookup,

@@ -3,19 +3,22 @@
 #include "objects.h"
 
 #include "libvirt-glib-compat.h"
+#include "paths.h"
 
 #define STORAGE_POOL_KIND "storagepool"
 
 char *
 vb_storage_pool_path (VbConn *conn, virStoragePoolPtr pool)
 {
+  unsigned char raw[VIR_UUID_BUFLEN];
   char uuid[VIR_UUID_STRING_BUFLEN];
 
-  if (virStoragePoolGetUUIDString (pool, uuid) < 0)
+  if (virStoragePoolGetUUID (pool, raw) < 0)
     {
       g_warning ("cannot read a storage pool's UUID: %s", virGetLastErrorMessage ());
       return NULL;
     }
+  vb_uuid_format (raw, uuid);
   return vb_uuid_object_path (conn, STORAGE_POOL_KIND, uuid);
 }
 
@@ -227,6 +230,7 @@ storage_pool_storage_vol_lookup_by_name (VbCall *call, GVariant *args, GError **
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 static const VbMethod storage_pool_methods[] = {
@@ -235,7 +239,7 @@ static const VbMethod storage_pool_methods[] = {
   { "Delete", storage_pool_delete, "storage-pool:format", SLOW },
   { "Destroy", storage_pool_destroy, "storage-pool:stop", SLOW },
   { "GetInfo", storage_pool_get_info, "storage-pool:read", CHEAP },
-  { "GetXMLDesc", storage_pool_get_xml_desc, "storage-pool:read", CHEAP },
+  { "GetXMLDesc", storage_pool_get_xml_desc, "storage-pool:read", INSTANT },
   { "ListStorageVolumes", storage_pool_list_storage_volumes, "storage-pool:search-storage-vols", CHEAP },
   { "Refresh", storage_pool_refresh, "storage-pool:refresh", SLOW },
   { "StorageVolCreateXML", storage_pool_storage_vol_create_xml, "storage-vol:create", SLOW },
@@ -258,6 +262,7 @@ const VbInterface vb_storage_pool_interface = {
   .name = "org.libvirt.StoragePool",
   .kind = STORAGE_POOL_KIND,
   .get_permission = "storage-pool:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = storage_pool_methods,
   .properties = storage_pool_properties,
   .lookup = storage_pool_lookup,

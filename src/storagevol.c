@@ -289,13 +289,14 @@ storage_vol_upload (VbCall *call, GVariant *args, GError **error)
 }
 
 #define CHEAP VB_COST_CHEAP
+#define INSTANT VB_COST_INSTANT
 #define SLOW VB_COST_SLOW
 
 static const VbMethod storage_vol_methods[] = {
   { "Delete", storage_vol_delete, "storage-vol:delete", SLOW },
   { "Download", storage_vol_download, "storage-vol:data-read", SLOW },
   { "GetInfo", storage_vol_get_info, "storage-vol:read", CHEAP },
-  { "GetXMLDesc", storage_vol_get_xml_desc, "storage-vol:read", CHEAP },
+  { "GetXMLDesc", storage_vol_get_xml_desc, "storage-vol:read", INSTANT },
   { "Resize", storage_vol_resize, "storage-vol:resize", SLOW },
   { "Upload", storage_vol_upload, "storage-vol:data-write", SLOW },
   { "Wipe", storage_vol_wipe, "storage-vol:format", SLOW },
@@ -313,6 +314,7 @@ const VbInterface vb_storage_vol_interface = {
   .name = "org.libvirt.StorageVol",
   .kind = STORAGE_VOL_KIND,
   .get_permission = "storage-vol:read",
+  .get_cost = VB_COST_INSTANT,
   .methods = storage_vol_methods,
   .properties = storage_vol_properties,
   .lookup = storage_vol_lookup,

@@ -47,7 +47,8 @@ vb_workers_push (VbCost cost, VbWorkFunc func, gpointer data)
   item->data = data;
   /* Pushing only fails when a new thread cannot be created while none
    * runs; the item then stays queued for the running ones. */
-  if (!g_thread_pool_push (pools[cost], item, &error))
+  if (!g_thread_pool_push (pools[cost == VB_COST_SLOW ? VB_COST_SLOW : VB_COST_CHEAP],
+                           item, &error))
     g_warning ("worker thread creation failed: %s", error->message);
 }
 

@@ -1,11 +1,15 @@
 /* virtbusd as a program: its command line, a driver that cannot be
  * opened, and a sweep of malformed calls it must survive. */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "vb-test.h"
 
 #define INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+#define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
 
 /* ---- command line ----------------------------------------------------- */
 
@@ -150,6 +154,149 @@ test_many_calls_in_flight (VbTestFixture *f, gconstpointer data)
     }
   while (pending > 0)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* ---- reads answered in place while a slow call holds a domain --------- */
+
+typedef struct {
+  gboolean done;
+  GVariant *reply;
+  GError *error;
+} PendingReply;
+
+static void
+on_pending_reply (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PendingReply *pending = data;
+
+  pending->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                  &pending->error);
+  pending->done = TRUE;
+}
+
+static void
+call_domain_async (VbTestFixture *f, const char *path, const char *iface,
+                   const char *method, GVariant *args, PendingReply *pending)
+{
+  g_dbus_connection_call (f->bus, "org.libvirt", path, iface, method, args, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_pending_reply, pending);
+}
+
+static void
+spin_main_context (guint milliseconds)
+{
+  gint64 until = g_get_monotonic_time () + milliseconds * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < until)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}
+
+static void
+wait_for_reply (PendingReply *pending)
+{
+  while (!pending->done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (pending->error);
+}
+
+/* A call that must be answered within 5 s. */
+static GVariant *
+call_promptly (VbTestFixture *f, const char *path, const char *iface, const char *method,
+               GVariant *args, const char *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_sync (f->bus, "org.libvirt", path, iface, method,
+                                                 args, G_VARIANT_TYPE (reply_type),
+                                                 G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+
+  g_assert_no_error (error);
+  return reply;
+}
+
+/* Reads everything a writer sends into @fifo until it closes it. */
+static gsize
+drain_fifo (const char *fifo)
+{
+  char buffer[4096];
+  gsize total = 0;
+  ssize_t n;
+  int fd = open (fifo, O_RDONLY);
+
+  g_assert_cmpint (fd, >=, 0);
+  while ((n = read (fd, buffer, sizeof buffer)) > 0)
+    total += (gsize) n;
+  g_assert_cmpint (n, ==, 0);
+  close (fd);
+  return total;
+}
+
+/* The test driver runs inside virtbusd, and virtbusd answers its reads of
+ * one object on GDBus's own thread.  A CoreDump into a FIFO that nobody
+ * reads holds its domain's lock inside libvirt until a reader comes: a
+ * read of that domain answered in place would then stop GDBus's thread and
+ * every other caller with it.  So while the dump runs, reads go to the
+ * workers: the one on the held domain waits there, the others are
+ * answered. */
+static void
+test_slow_call_does_not_stall_reads (VbTestFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("virtbus-fifo-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "core", NULL);
+  g_autofree char *bystander = vb_test_define_domain (f, "bystander");
+  PendingReply dump = { 0 }, held_read = { 0 };
+  g_autoptr(GVariant) active = NULL, value = NULL, all = NULL, xml = NULL, found = NULL;
+  g_autoptr(GVariant) properties = NULL, state = NULL, held_value = NULL;
+  g_autofree char *found_path = NULL;
+  const char *description;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "CoreDump",
+                     g_variant_new ("(suu)", fifo, 0, 0), &dump);
+  /* Long enough for the dump to reach libvirt's open() of the FIFO. */
+  spin_main_context (500);
+  g_assert_false (dump.done);
+
+  call_domain_async (f, VB_TEST_DOMAIN_PATH, PROPERTIES_IFACE, "Get",
+                     g_variant_new ("(ss)", "org.libvirt.Domain", "Active"), &held_read);
+  spin_main_context (100);
+
+  /* Each of these would time out if the read above were stuck on GDBus's
+   * thread. */
+  active = call_promptly (f, bystander, PROPERTIES_IFACE, "Get",
+                          g_variant_new ("(ss)", "org.libvirt.Domain", "Active"), "(v)");
+  g_variant_get (active, "(v)", &value);
+  g_assert_false (g_variant_get_boolean (value));
+  all = call_promptly (f, bystander, PROPERTIES_IFACE, "GetAll",
+                       g_variant_new ("(s)", "org.libvirt.Domain"), "(a{sv})");
+  properties = g_variant_get_child_value (all, 0);
+  g_assert_cmpuint (g_variant_n_children (properties), >, 10);
+  xml = call_promptly (f, bystander, "org.libvirt.Domain", "GetXMLDesc",
+                       g_variant_new ("(u)", 0), "(s)");
+  g_variant_get (xml, "(&s)", &description);
+  g_assert_nonnull (strstr (description, "<name>bystander</name>"));
+  found = call_promptly (f, VB_TEST_CONNECT_PATH, "org.libvirt.Connect", "DomainLookupByName",
+                         g_variant_new ("(s)", "bystander"), "(o)");
+  found_path = vb_test_reply_path (found);
+  g_assert_cmpstr (found_path, ==, bystander);
+  state = call_promptly (f, bystander, "org.libvirt.Domain", "GetState",
+                         g_variant_new ("(u)", 0), "((ii))");
+  g_assert_false (dump.done);
+  g_assert_false (held_read.done);
+
+  g_assert_cmpuint (drain_fifo (fifo), >, 0);
+  wait_for_reply (&dump);
+  wait_for_reply (&held_read);
+  g_assert_true (g_variant_is_of_type (held_read.reply, G_VARIANT_TYPE ("(v)")));
+  g_variant_get (held_read.reply, "(v)", &held_value);
+  g_assert_true (g_variant_get_boolean (held_value));
+  g_clear_pointer (&dump.reply, g_variant_unref);
+  g_clear_pointer (&held_read.reply, g_variant_unref);
+  g_assert_cmpint (unlink (fifo), ==, 0);
+  g_assert_cmpint (rmdir (dir), ==, 0);
+  vb_test_assert_alive (f);
 }
 
 /* ---- malformed calls -------------------------------------------------- */
@@ -317,6 +464,8 @@ main (int argc, char **argv)
               test_broken_driver_answers_libvirt_error, vb_test_teardown);
   g_test_add ("/daemon/many-calls-in-flight", VbTestFixture, NULL, setup_with_broken_driver,
               test_many_calls_in_flight, vb_test_teardown);
+  g_test_add ("/daemon/slow-call-does-not-stall-reads", VbTestFixture, NULL, vb_test_setup,
+              test_slow_call_does_not_stall_reads, vb_test_teardown);
   g_test_add ("/daemon/sweep/wrong-signatures", VbTestFixture, NULL, vb_test_setup,
               test_wrong_signatures_rejected, vb_test_teardown);
   g_test_add ("/daemon/sweep/empty-strings", VbTestFixture, NULL, vb_test_setup,

@@ -126,12 +126,7 @@ test_domain_object (VbTestFixture *f, gconstpointer data)
 static void
 test_domain_inactive_id_is_zero (VbTestFixture *f, gconstpointer data)
 {
-  g_autoptr(GVariant) reply = vb_test_connect_call (
-      f, "DomainDefineXML",
-      g_variant_new ("(s)", "<domain type='test'><name>off</name><memory>65536</memory>"
-                            "<os><type>hvm</type></os></domain>"),
-      "(o)");
-  g_autofree char *path = vb_test_reply_path (reply);
+  g_autofree char *path = vb_test_define_domain (f, "off");
   g_autoptr(GVariant) id = vb_test_get_property (f, path, "org.libvirt.Domain", "Id");
 
   g_assert_cmpuint (g_variant_get_uint32 (id), ==, 0);

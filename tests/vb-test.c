@@ -356,6 +356,18 @@ vb_test_assert_alive (VbTestFixture *f)
 }
 
 char *
+vb_test_define_domain (VbTestFixture *f, const char *name)
+{
+  g_autofree char *xml = g_strdup_printf ("<domain type='test'><name>%s</name>"
+                                          "<memory>65536</memory><os><type>hvm</type></os>"
+                                          "</domain>", name);
+  g_autoptr(GVariant) reply = vb_test_connect_call (f, "DomainDefineXML",
+                                                    g_variant_new ("(s)", xml), "(o)");
+
+  return vb_test_reply_path (reply);
+}
+
+char *
 vb_test_reply_path (GVariant *reply)
 {
   const char *path;

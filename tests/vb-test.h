@@ -97,6 +97,10 @@ GVariant *vb_test_get_all (VbTestFixture *f, const char *path, const char *iface
  * test for a value boxed only once. */
 GVariant *vb_test_unbox_twice (GVariant *dict);
 
+/* Defines an inactive test-driver domain named @name (64 MiB, no
+ * devices) through DomainDefineXML; returns its object path. */
+char *vb_test_define_domain (VbTestFixture *f, const char *name);
+
 /* Asserts the daemon still answers. */
 void vb_test_assert_alive (VbTestFixture *f);
 
