@@ -103,6 +103,22 @@ vb_invalid_args (GError **error, const char *format, ...)
 
 /* ---- worker side ------------------------------------------------------ */
 
+/* Child @index of @tuple, or NULL if @tuple has no such child of @type.
+ * (Format strings cost more than the rest of a cheap call: the hot path
+ * reads its arguments with this.) */
+static GVariant *
+typed_child (GVariant *tuple, gsize index, const GVariantType *type)
+{
+  GVariant *child;
+
+  if (g_variant_n_children (tuple) <= index)
+    return NULL;
+  child = g_variant_get_child_value (tuple, index);
+  if (!g_variant_is_of_type (child, type))
+    g_clear_pointer (&child, g_variant_unref);
+  return child;
+}
+
 static const VbMethod *
 find_method (const VbInterface *iface, const char *name)
 {
@@ -170,7 +186,7 @@ get_all_properties (VbCall *call)
 
   /* Boxed twice, as the reference daemon does on the wire: clients
    * written against it (Cockpit reads "Name.v.v") expect that. */
-  return g_variant_new ("(@a{sv})", properties);
+  return vb_tuple1 (properties);
 }
 
 static GVariant *
@@ -185,7 +201,7 @@ run_operation (VbPendingCall *pending, GError **error)
       return pending->method->func (call, pending->args, error);
     case VB_OPERATION_GET:
       value = pending->property->get (call, error);
-      return value != NULL ? g_variant_new ("(v)", value) : NULL;
+      return value != NULL ? vb_tuple1 (g_variant_new_variant (value)) : NULL;
     case VB_OPERATION_GET_ALL:
       return get_all_properties (call);
     case VB_OPERATION_SET:
@@ -413,7 +429,8 @@ static gboolean
 prepare_property_call (VbPendingCall *pending, const char *member,
                        GVariant *parameters, GError **error)
 {
-  const char *property_name = NULL;
+  g_autoptr(GVariant) name = NULL;
+  const char *property_name;
 
   if (g_str_equal (member, "GetAll"))
     {
@@ -421,15 +438,15 @@ prepare_property_call (VbPendingCall *pending, const char *member,
       return TRUE;
     }
 
-  if (g_str_equal (member, "Get"))
+  /* Both dispatch paths checked "(ss)" or "(ssv)" already. */
+  pending->operation = g_str_equal (member, "Get") ? VB_OPERATION_GET : VB_OPERATION_SET;
+  name = g_variant_get_child_value (parameters, 1);
+  property_name = g_variant_get_string (name, NULL);
+  if (pending->operation == VB_OPERATION_SET)
     {
-      pending->operation = VB_OPERATION_GET;
-      g_variant_get (parameters, "(&s&s)", NULL, &property_name);
-    }
-  else
-    {
-      pending->operation = VB_OPERATION_SET;
-      g_variant_get (parameters, "(&s&sv)", NULL, &property_name, &pending->args);
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (parameters, 2);
+
+      pending->args = g_variant_get_variant (boxed);
     }
 
   /* GDBus already checked that the property exists and is readable or
@@ -791,29 +808,38 @@ resolve_target (const char *path, const char *iface_name, VbConn **conn,
   return *conn != NULL ? find_served_interface (kind, iface_name) : NULL;
 }
 
+/* The arguments' type is "(" + the in-arguments' signatures + ")". */
 static gboolean
 method_signature_matches (GDBusInterfaceInfo *info, const char *member,
                           GVariant *parameters)
 {
   GDBusMethodInfo *method = g_dbus_interface_info_lookup_method (info, member);
-  g_autoptr(GString) expected = g_string_new ("(");
+  const char *actual = g_variant_get_type_string (parameters);
 
-  if (method == NULL)
+  if (method == NULL || *actual++ != '(')
     return FALSE;
   for (GDBusArgInfo **arg = method->in_args; arg != NULL && *arg != NULL; arg++)
-    g_string_append (expected, (*arg)->signature);
-  g_string_append_c (expected, ')');
-  return g_str_equal (expected->str, g_variant_get_type_string (parameters));
+    {
+      gsize length = strlen ((*arg)->signature);
+
+      if (strncmp (actual, (*arg)->signature, length) != 0)
+        return FALSE;
+      actual += length;
+    }
+  return g_str_equal (actual, ")");
 }
+
+
 
 /* What GDBus would check before dispatching a Properties call. */
 static gboolean
 property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
                         GVariant *parameters)
 {
-  const char *name = NULL;
-  GDBusPropertyInfo *property;
+  g_autoptr(GVariant) name = NULL;
+  g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) value = NULL;
+  GDBusPropertyInfo *property;
 
   /* GDBus answers for an interface without properties itself. */
   if (info->properties == NULL || info->properties[0] == NULL)
@@ -822,14 +848,16 @@ property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
     return g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(s)"));
   if (g_str_equal (member, "Get") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ss)")))
     {
-      g_variant_get (parameters, "(&s&s)", NULL, &name);
-      property = g_dbus_interface_info_lookup_property (info, name);
+      name = g_variant_get_child_value (parameters, 1);
+      property = g_dbus_interface_info_lookup_property (info, g_variant_get_string (name, NULL));
       return property != NULL && (property->flags & G_DBUS_PROPERTY_INFO_FLAGS_READABLE);
     }
   if (g_str_equal (member, "Set") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
     {
-      g_variant_get (parameters, "(&s&sv)", NULL, &name, &value);
-      property = g_dbus_interface_info_lookup_property (info, name);
+      name = g_variant_get_child_value (parameters, 1);
+      boxed = g_variant_get_child_value (parameters, 2);
+      value = g_variant_get_variant (boxed);
+      property = g_dbus_interface_info_lookup_property (info, g_variant_get_string (name, NULL));
       return property != NULL && (property->flags & G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE) &&
              g_str_equal (g_variant_get_type_string (value), property->signature);
     }
@@ -873,7 +901,8 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
   const char *member = g_dbus_message_get_member (message);
   GVariant *body = g_dbus_message_get_body (message);
   g_autoptr(GVariant) parameters = body != NULL ? g_variant_ref (body)
-                                                : g_variant_ref_sink (g_variant_new ("()"));
+                                                : g_variant_ref_sink (g_variant_new_tuple (NULL, 0));
+  g_autoptr(GVariant) target_name = NULL;
   gboolean is_properties = g_str_equal (iface_name, PROPERTIES_INTERFACE);
   const char *target = iface_name;
   const VbInterface *iface;
@@ -886,13 +915,10 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
     return FALSE;
   if (is_properties)
     {
-      g_autoptr(GVariant) first = g_variant_n_children (parameters) > 0
-          ? g_variant_get_child_value (parameters, 0) : NULL;
-
-      if (first == NULL || !g_variant_is_of_type (first, G_VARIANT_TYPE_STRING))
+      target_name = typed_child (parameters, 0, G_VARIANT_TYPE_STRING);
+      if (target_name == NULL)
         return FALSE;
-      /* Stays valid: @parameters holds it. */
-      target = g_variant_get_string (first, NULL);
+      target = g_variant_get_string (target_name, NULL);
     }
   iface = resolve_target (path, target, &conn, &segment);
   info = iface != NULL ? vb_introspection_lookup (iface->name) : NULL;
@@ -1036,6 +1062,28 @@ vb_bus_release (void)
 }
 
 /* ---- helpers for object files ------------------------------------------ */
+
+const char *
+vb_arg_string (GVariant *args, gsize index)
+{
+  g_autoptr(GVariant) child = g_variant_get_child_value (args, index);
+
+  return g_variant_get_string (child, NULL);
+}
+
+guint32
+vb_arg_uint32 (GVariant *args, gsize index)
+{
+  g_autoptr(GVariant) child = g_variant_get_child_value (args, index);
+
+  return g_variant_get_uint32 (child);
+}
+
+GVariant *
+vb_tuple1 (GVariant *value)
+{
+  return g_variant_new_tuple (&value, 1);
+}
 
 GVariant *
 vb_libvirt_failed (GError **error)
@@ -1190,7 +1238,7 @@ vb_object_reply (VbCall *call, const VbInterface *iface, gpointer object,
   iface->release (object);
   if (path == NULL)
     return vb_libvirt_failed (error);
-  return g_variant_new ("(o)", path);
+  return vb_tuple1 (g_variant_new_object_path (path));
 }
 
 GVariant *

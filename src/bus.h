@@ -149,6 +149,15 @@ vb_empty_to_null (const char *str)
 int *vb_call_fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds,
                                GError **error);
 
+/* Argument @index of a handler's @args (whose signature dispatch checked),
+ * read without a format string: the handlers of the calls answered in
+ * place use these, since parsing "(&s)" costs as much as the rest of such
+ * a call.  The string stays valid while @args lives, as with "&s". */
+const char *vb_arg_string (GVariant *args, gsize index);
+guint32 vb_arg_uint32 (GVariant *args, gsize index);
+/* The one-element tuple "(@value)"; takes @value if floating. */
+GVariant *vb_tuple1 (GVariant *value);
+
 /* Result helpers for handlers and getters.  Each returns NULL with @error
  * set from libvirt's last error when libvirt reported a failure. */
 GVariant *vb_libvirt_failed (GError **error);

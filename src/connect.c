@@ -389,9 +389,8 @@ connect_domain_lookup_by_id (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 connect_domain_lookup_by_name (VbCall *call, GVariant *args, GError **error)
 {
-  const char *name;
+  const char *name = vb_arg_string (args, 0);
 
-  g_variant_get (args, "(&s)", &name);
   return vb_object_reply (call, &vb_domain_interface,
                           virDomainLookupByName (call->virconn, name), error);
 }
@@ -399,9 +398,8 @@ connect_domain_lookup_by_name (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 connect_domain_lookup_by_uuid (VbCall *call, GVariant *args, GError **error)
 {
-  const char *uuid;
+  const char *uuid = vb_arg_string (args, 0);
 
-  g_variant_get (args, "(&s)", &uuid);
   return vb_object_reply (call, &vb_domain_interface,
                           virDomainLookupByUUIDString (call->virconn, uuid), error);
 }

@@ -446,14 +446,11 @@ domain_abort_job (VbCall *call, GVariant *args, GError **error)
 static GVariant *
 domain_get_xml_desc (VbCall *call, GVariant *args, GError **error)
 {
-  guint flags;
-  g_autofree char *xml = NULL;
+  g_autofree char *xml = virDomainGetXMLDesc (call->object, vb_arg_uint32 (args, 0));
 
-  g_variant_get (args, "(u)", &flags);
-  xml = virDomainGetXMLDesc (call->object, flags);
   if (xml == NULL)
     return vb_libvirt_failed (error);
-  return g_variant_new ("(s)", xml);
+  return vb_tuple1 (g_variant_new_string (xml));
 }
 
 static GVariant *
