@@ -2,9 +2,8 @@
 
 #include <string.h>
 
-#include <polkit/polkit.h>
-
 #include "errors.h"
+#include "polkit-lib.h"
 
 /* One check in flight: the permissions of one call, asked one at a time. */
 typedef struct {
@@ -17,6 +16,7 @@ typedef struct {
 } VbCheck;
 
 static GDBusConnection *authz_bus;
+static const VbPolkit *polkit;         /* once its library is loaded */
 static PolkitAuthority *authority;     /* once polkit has been reached */
 /* Unique name -> uid + 1.  Written on the main thread, read also from
  * GDBus's worker thread (the bus layer's fast path), hence the lock. */
@@ -183,9 +183,9 @@ check_free (VbCheck *check)
 }
 
 static PolkitDetails *
-polkit_details_from_table (GHashTable *table)
+details_from_table (GHashTable *table)
 {
-  PolkitDetails *details = polkit_details_new ();
+  PolkitDetails *details = polkit->details_new ();
   GHashTableIter iter;
   gpointer key, value;
 
@@ -193,7 +193,7 @@ polkit_details_from_table (GHashTable *table)
     return details;
   g_hash_table_iter_init (&iter, table);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    polkit_details_insert (details, key, value);
+    polkit->details_insert (details, key, value);
   return details;
 }
 
@@ -213,7 +213,7 @@ check_refusal (VbCheck *check, PolkitAuthorizationResult *result)
 {
   g_autofree char *action = vb_authz_action_id (check->permissions[check->next]);
 
-  if (!polkit_authorization_result_get_is_challenge (result))
+  if (!polkit->result_is_challenge (result))
     return g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                         "Not authorized for %s", action);
   /* polkit still answers "challenge" when interaction was allowed but no
@@ -237,8 +237,7 @@ on_authorization_checked (GObject *source, GAsyncResult *async_result, gpointer 
   VbCheck *check = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(PolkitAuthorizationResult) result =
-      polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source),
-                                                   async_result, &error);
+      polkit->check_authorization_finish ((PolkitAuthority *) source, async_result, &error);
 
   if (result == NULL)
     {
@@ -250,7 +249,7 @@ on_authorization_checked (GObject *source, GAsyncResult *async_result, gpointer 
                                          error->message));
       return;
     }
-  if (!polkit_authorization_result_get_is_authorized (result))
+  if (!polkit->result_is_authorized (result))
     {
       check_complete (task, check_refusal (check, result));
       return;
@@ -265,10 +264,9 @@ ask_polkit (GTask *task)
   VbCheck *check = g_task_get_task_data (task);
   g_autofree char *action = vb_authz_action_id (check->permissions[check->next]);
 
-  polkit_authority_check_authorization (authority, check->subject, action,
-                                        check->details, check->flags,
-                                        g_task_get_cancellable (task),
-                                        on_authorization_checked, task);
+  polkit->check_authorization (authority, check->subject, action, check->details,
+                               check->flags, g_task_get_cancellable (task),
+                               on_authorization_checked, task);
 }
 
 static void
@@ -276,7 +274,7 @@ on_authority (GObject *source, GAsyncResult *result, gpointer data)
 {
   GTask *task = data;
   g_autoptr(GError) error = NULL;
-  PolkitAuthority *found = polkit_authority_get_finish (result, &error);
+  PolkitAuthority *found = polkit->authority_get_finish (result, &error);
 
   if (found == NULL)
     {
@@ -301,7 +299,7 @@ check_next_permission (GTask *task)
   else if (authority != NULL)
     ask_polkit (task);
   else
-    polkit_authority_get_async (g_task_get_cancellable (task), on_authority, task);
+    polkit->authority_get_async (g_task_get_cancellable (task), on_authority, task);
 }
 
 void
@@ -310,16 +308,29 @@ vb_authz_check_async (GDBusMessage *message, const char *const *permissions,
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   GTask *task = g_task_new (NULL, cancellable, callback, data);
-  VbCheck *check = g_new0 (VbCheck, 1);
+  g_autoptr(GError) error = NULL;
+  VbCheck *check;
 
-  check->sender = g_strdup (g_dbus_message_get_sender (message));
-  check->permissions = g_strdupv ((char **) permissions);
-  check->subject = polkit_system_bus_name_new (check->sender);
-  check->details = polkit_details_from_table (details);
-  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
-    check->flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
   /* The task returns its error itself rather than a bare "cancelled". */
   g_task_set_check_cancellable (task, FALSE);
+  if (polkit == NULL)
+    polkit = vb_polkit_load (&error);
+  if (polkit == NULL)
+    {
+      /* Fail closed, as when polkit does not answer. */
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                               "Cannot reach polkit to authorize the call: %s",
+                               error->message);
+      g_object_unref (task);
+      return;
+    }
+  check = g_new0 (VbCheck, 1);
+  check->sender = g_strdup (g_dbus_message_get_sender (message));
+  check->permissions = g_strdupv ((char **) permissions);
+  check->subject = polkit->system_bus_name_new (check->sender);
+  check->details = details_from_table (details);
+  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
+    check->flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
   g_task_set_task_data (task, check, (GDestroyNotify) check_free);
   g_hash_table_insert (checks_in_flight, task, check);
   check_next_permission (task);
