@@ -365,6 +365,9 @@ run_pending_call (gpointer data)
 {
   VbPendingCall *pending = data;
   gboolean slow_in_process = is_slow_in_process_call (pending);
+  VbConn *conn = pending->call.conn;
+  const VbInterface *iface = pending->call.iface;
+  gpointer changed = NULL;
   GError *error = NULL;
   GVariant *reply = NULL;
 
@@ -375,9 +378,12 @@ run_pending_call (gpointer data)
   if (slow_in_process)
     end_slow_in_process_call ();
   if (reply != NULL && call_may_change_object (pending))
-    vb_changes_notify (pending->call.conn, pending->call.iface,
-                       g_steal_pointer (&pending->call.object), VB_CHANGE_UPDATED);
+    changed = g_steal_pointer (&pending->call.object);
   pending_call_finish (pending, reply, error);
+  /* After the reply, so that the thread reading the object's new state
+   * does not compete with it (nor with libvirt's event for the change). */
+  if (changed != NULL)
+    vb_changes_notify (conn, iface, changed, VB_CHANGE_UPDATED);
 }
 
 static gboolean on_call_described (gpointer data);

@@ -1,6 +1,9 @@
 #include "changes.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "introspection.h"
@@ -192,6 +195,25 @@ own_connection (VbConn *conn, GError **error)
   return virconn;
 }
 
+/* The notice thread yields the CPU to the threads that answer calls and
+ * emit libvirt's own signals: on a busy machine a PropertiesChanged may
+ * come a little later, but a reply or a DomainEvent does not wait for it.
+ * (At the same priority, Create -> DomainEvent took 20-30% longer than in
+ * libvirt-dbus, which reads nothing after a change; issue 7.) */
+#define NOTICE_THREAD_NICENESS 10
+
+static void
+lower_own_priority (void)
+{
+  static __thread gboolean lowered;
+
+  if (lowered)
+    return;
+  lowered = TRUE;
+  if (setpriority (PRIO_PROCESS, (id_t) gettid (), NOTICE_THREAD_NICENESS) < 0)
+    g_debug ("cannot lower the notice thread's priority: %s", g_strerror (errno));
+}
+
 static void
 handle_notice (gpointer data, gpointer unused)
 {
@@ -200,6 +222,7 @@ handle_notice (gpointer data, gpointer unused)
   g_autoptr(GError) error = NULL;
   VbCall call = { .conn = notice->conn, .iface = notice->iface };
 
+  lower_own_priority ();
   call.virconn = path != NULL ? own_connection (notice->conn, &error) : NULL;
   if (call.virconn != NULL)
     call.object = notice->iface->lookup (call.virconn, strrchr (path, '/') + 1, &error);

@@ -332,6 +332,9 @@ vb_daemon_run (const VbOptions *options)
 
   daemon.exit_status = serve (&daemon);
 
+  /* The main loop has stopped: libvirt's events (streams, keepalives of
+   * the calls still running) need a loop of their own while they drain. */
+  vb_events_run_in_background ();
   /* Calls in flight finish (and answer) before their connections go;
    * streams first, since a worker may be waiting on one. */
   vb_streams_shutdown ();

@@ -1,7 +1,9 @@
-/* libvirt's event loop on a thread of its own, and libvirt events turned
- * into D-Bus signals.  Signals are emitted straight from that thread:
- * g_dbus_connection_emit_signal() is thread-safe, and the GDBus main loop
- * never waits on libvirt. */
+/* libvirt's event loop, and libvirt events turned into D-Bus signals.
+ * libvirt's own loop implementation runs on GLib's default main context,
+ * so virtbusd's main loop dispatches its events; a thread of its own takes
+ * over when no main loop runs (the drain at shutdown, tests).  Callbacks
+ * only emit signals (g_dbus_connection_emit_signal() is thread-safe) and
+ * queue notices: they never wait on libvirt. */
 #pragma once
 
 #include "conn.h"
@@ -20,6 +22,10 @@ typedef struct {
 
 /* Before any connection is opened. */
 void vb_events_init (void);
+/* From now on libvirt's events are dispatched on a thread of their own,
+ * without a main loop. */
+void vb_events_run_in_background (void);
+/* Stops that thread, if any. */
 void vb_events_shutdown (void);
 
 /* Registers the lifecycle callbacks of @virconn, emitting for @conn.

@@ -507,6 +507,7 @@ main (int argc, char **argv)
       return 77;
     }
   vb_events_init ();
+  vb_events_run_in_background ();
   virconn = virConnectOpen (VB_LIBVIRTD_URI);
   g_assert_nonnull (virconn);
   remove_pool ();
