@@ -198,7 +198,7 @@ own_connection (VbConn *conn, GError **error)
 /* The notice thread yields the CPU to the threads that answer calls and
  * emit libvirt's own signals: on a busy machine a PropertiesChanged may
  * come a little later, but a reply or a DomainEvent does not wait for it.
- * (At the same priority, Create -> DomainEvent took 20-30% longer than in
+ * (At the same priority, Create -> DomainEvent took 10-30% longer than in
  * libvirt-dbus, which reads nothing after a change; issue 7.) */
 #define NOTICE_THREAD_NICENESS 10
 

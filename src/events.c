@@ -45,9 +45,8 @@ vb_events_init (void)
 }
 
 /* Not for the whole life of the daemon: a second thread iterating the
- * default context takes turns owning it with the main loop, a hand-over
- * on every iteration (Create -> DomainEvent took 20-30% longer than in
- * libvirt-dbus, which dispatches on its main loop; issue 7). */
+ * default context would take turns owning it with the main loop, a
+ * hand-over on every iteration. */
 void
 vb_events_run_in_background (void)
 {
