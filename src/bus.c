@@ -103,22 +103,6 @@ vb_invalid_args (GError **error, const char *format, ...)
 
 /* ---- worker side ------------------------------------------------------ */
 
-/* Child @index of @tuple, or NULL if @tuple has no such child of @type.
- * (Format strings cost more than the rest of a cheap call: the hot path
- * reads its arguments with this.) */
-static GVariant *
-typed_child (GVariant *tuple, gsize index, const GVariantType *type)
-{
-  GVariant *child;
-
-  if (g_variant_n_children (tuple) <= index)
-    return NULL;
-  child = g_variant_get_child_value (tuple, index);
-  if (!g_variant_is_of_type (child, type))
-    g_clear_pointer (&child, g_variant_unref);
-  return child;
-}
-
 static const VbMethod *
 find_method (const VbInterface *iface, const char *name)
 {
@@ -835,8 +819,6 @@ method_signature_matches (GDBusInterfaceInfo *info, const char *member,
   return g_str_equal (actual, ")");
 }
 
-
-
 /* What GDBus would check before dispatching a Properties call. */
 static gboolean
 property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
@@ -868,6 +850,22 @@ property_call_is_valid (GDBusInterfaceInfo *info, const char *member,
              g_str_equal (g_variant_get_type_string (value), property->signature);
     }
   return FALSE;
+}
+
+/* Child @index of @tuple, or NULL if @tuple has no such child of @type.
+ * (Format strings cost more than the rest of a cheap call: the hot path
+ * reads its arguments with this.) */
+static GVariant *
+typed_child (GVariant *tuple, gsize index, const GVariantType *type)
+{
+  GVariant *child;
+
+  if (g_variant_n_children (tuple) <= index)
+    return NULL;
+  child = g_variant_get_child_value (tuple, index);
+  if (!g_variant_is_of_type (child, type))
+    g_clear_pointer (&child, g_variant_unref);
+  return child;
 }
 
 /* An INSTANT call (a read of one object) to a driver inside virtbusd is
