@@ -169,9 +169,10 @@ own_connection (VbConn *conn, GError **error)
   const char *uri = vb_conn_get_uri (conn);
   virConnectPtr virconn;
 
-  /* The test driver gives each connection a state of its own, except for
-   * test:///default: a second one would not see the objects. */
-  if (g_str_has_prefix (uri, "test:") && !g_str_equal (uri, "test:///default"))
+  /* A driver inside virtbusd never waits on libvirtd; and the test driver
+   * gives each connection a state of its own (but for test:///default),
+   * which a second connection would not see. */
+  if (vb_conn_in_process (conn))
     return vb_conn_acquire (conn, error);
 
   virconn = g_hash_table_lookup (own_connections, conn);

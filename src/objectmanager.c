@@ -89,12 +89,16 @@ add_objects (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
       if (path != NULL)
         {
           g_autoptr(GVariant) properties = vb_call_read_properties (&object_call, FALSE);
+          GVariant *interface = g_variant_new_dict_entry (g_variant_new_string (iface->name),
+                                                          properties);
 
           vb_call_forget_memo (&object_call);
-
-          g_variant_builder_add (reply, "{o@a{sa{sv}}}", path,
-                                 g_variant_new_parsed ("{%s: %@a{sv}}", iface->name,
-                                                       properties));
+          /* Built without format strings: parsing "{%s: %@a{sv}}" for each
+           * of 10,000 objects was a cost of its own. */
+          g_variant_builder_add_value (
+              reply, g_variant_new_dict_entry (
+                         g_variant_new_object_path (path),
+                         g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), &interface, 1)));
           add_children (reply, call, iface, objects[i]);
         }
       iface->release (objects[i]);
