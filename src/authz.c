@@ -1,29 +1,30 @@
 #include "authz.h"
 
+#include <grp.h>
 #include <string.h>
 
+#include "authz-queue.h"
 #include "errors.h"
-#include "polkit-lib.h"
 
-/* One check in flight: the permissions of one call, asked one at a time. */
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+
+/* Who a caller is, as the bus told us. */
 typedef struct {
-  char *sender;
-  char **permissions;
-  guint next;                    /* index into permissions */
-  PolkitSubject *subject;
-  PolkitDetails *details;
-  PolkitCheckAuthorizationFlags flags;
-} VbCheck;
+  guint32 uid;
+  gboolean trusted;
+} Caller;
 
 static GDBusConnection *authz_bus;
-static const VbPolkit *polkit;         /* once its library is loaded */
-static PolkitAuthority *authority;     /* once polkit has been reached */
-/* Unique name -> uid + 1.  Written on the main thread, read also from
- * GDBus's worker thread (the bus layer's fast path), hence the lock. */
+static gboolean have_trusted_gid;
+static gid_t trusted_gid;
+/* Unique name -> Caller.  Written on the main thread, read also from
+ * GDBus's worker thread and the workers (the bus layer's fast path),
+ * hence the lock. */
 static GMutex caller_lock;
-static GHashTable *caller_uids;
-static GHashTable *checks_in_flight;   /* GTask -> its VbCheck */
+static GHashTable *callers;
+static GHashTable *identifying;        /* unique name -> GPtrArray of GTask */
 static guint name_owner_subscription;
+static guint polkit_changed_subscription;
 
 char *
 vb_authz_action_id (const char *permission)
@@ -37,49 +38,110 @@ vb_authz_action_id (const char *permission)
 /* ---- callers ----------------------------------------------------------- */
 
 static VbCallerKind
-caller_kind_for_uid (guint32 uid)
+caller_kind (const Caller *caller)
 {
-  return uid == 0 ? VB_CALLER_ROOT : VB_CALLER_USER;
+  return caller->trusted ? VB_CALLER_TRUSTED : VB_CALLER_USER;
+}
+
+static gboolean
+lookup_caller (const char *sender, Caller *out)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&caller_lock);
+  Caller *caller;
+
+  if (sender == NULL || callers == NULL)
+    return FALSE;
+  caller = g_hash_table_lookup (callers, sender);
+  if (caller != NULL)
+    *out = *caller;
+  return caller != NULL;
 }
 
 VbCallerKind
 vb_authz_lookup_caller (const char *sender)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&caller_lock);
-  gpointer stored;
+  Caller caller;
 
-  if (sender == NULL || caller_uids == NULL ||
-      !g_hash_table_lookup_extended (caller_uids, sender, NULL, &stored))
-    return VB_CALLER_UNKNOWN;
-  return caller_kind_for_uid (GPOINTER_TO_UINT (stored) - 1);
+  return lookup_caller (sender, &caller) ? caller_kind (&caller) : VB_CALLER_UNKNOWN;
+}
+
+/* The process's groups as the bus saw them when it connected: what the
+ * kernel checks when the same process opens libvirt's socket. */
+static gboolean
+credentials_name_trusted_group (GVariant *credentials)
+{
+  g_autoptr(GVariant) groups = NULL;
+  gsize n_groups = 0;
+  const guint32 *gids;
+
+  if (!have_trusted_gid)
+    return FALSE;
+  groups = g_variant_lookup_value (credentials, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
+  if (groups == NULL)
+    return FALSE;
+  gids = g_variant_get_fixed_array (groups, &n_groups, sizeof (guint32));
+  for (gsize i = 0; i < n_groups; i++)
+    {
+      if (gids[i] == trusted_gid)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
-on_caller_uid (GObject *source, GAsyncResult *result, gpointer data)
+answer_identified (const char *sender, const Caller *caller, const GError *error)
 {
-  g_autoptr(GTask) task = data;
+  g_autoptr(GPtrArray) tasks = NULL;
+
+  if (identifying == NULL || !g_hash_table_steal_extended (identifying, sender, NULL,
+                                                           (gpointer *) &tasks))
+    return;
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (tasks, i);
+
+      if (caller != NULL)
+        g_task_return_int (task, caller_kind (caller));
+      else
+        g_task_return_error (task, g_error_copy (error));
+      g_object_unref (task);
+    }
+}
+
+static void
+on_caller_credentials (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autofree char *sender = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
                                                              result, &error);
-  guint32 uid;
+  g_autoptr(GVariant) credentials = NULL;
+  Caller caller = { 0 };
 
-  if (reply == NULL)
+  if (reply != NULL)
     {
-      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                               "Cannot identify the caller %s: %s",
-                               (const char *) g_task_get_task_data (task),
-                               error->message);
+      credentials = g_variant_get_child_value (reply, 0);
+      if (!g_variant_lookup (credentials, "UnixUserID", "u", &caller.uid))
+        g_set_error_literal (&error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                             "the bus does not know its user");
+    }
+  if (error != NULL)
+    {
+      g_autoptr(GError) refused = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                               "Cannot identify the caller %s: %s",
+                                               sender, error->message);
+
+      answer_identified (sender, NULL, refused);
       return;
     }
-  g_variant_get (reply, "(u)", &uid);
+  caller.trusted = caller.uid == 0 || credentials_name_trusted_group (credentials);
   /* Unique names are never reused, and the bus reports a caller leaving
    * after any reply about it, so the entry is removed in time. */
   g_mutex_lock (&caller_lock);
-  if (caller_uids != NULL)
-    g_hash_table_insert (caller_uids, g_strdup (g_task_get_task_data (task)),
-                         GUINT_TO_POINTER (uid + 1));
+  if (callers != NULL)
+    g_hash_table_insert (callers, g_strdup (sender), g_memdup2 (&caller, sizeof caller));
   g_mutex_unlock (&caller_lock);
-  g_task_return_int (task, caller_kind_for_uid (uid));
+  answer_identified (sender, &caller, NULL);
 }
 
 void
@@ -87,12 +149,23 @@ vb_authz_identify_caller_async (const char *sender, GAsyncReadyCallback callback
                                 gpointer data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, data);
+  GPtrArray *waiting = g_hash_table_lookup (identifying, sender);
 
-  g_task_set_task_data (task, g_strdup (sender), g_free);
+  /* A client's first calls often come together (a page loading): one
+   * question to the bus for all of them, and not one pending reply each. */
+  if (waiting != NULL)
+    {
+      g_ptr_array_add (waiting, task);
+      return;
+    }
+  waiting = g_ptr_array_new ();
+  g_ptr_array_add (waiting, task);
+  g_hash_table_insert (identifying, g_strdup (sender), waiting);
   g_dbus_connection_call (authz_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionUnixUser",
-                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(u)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid, task);
+                          "org.freedesktop.DBus", "GetConnectionCredentials",
+                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_credentials,
+                          g_strdup (sender));
 }
 
 VbCallerKind
@@ -103,122 +176,135 @@ vb_authz_identify_caller_finish (GAsyncResult *result, GError **error)
   return kind < 0 ? VB_CALLER_UNKNOWN : (VbCallerKind) kind;
 }
 
-/* A caller that leaves the bus: forget its uid, and stop asking polkit on
- * its behalf (a password prompt for a client that is gone helps nobody). */
+static void
+forget_caller (const char *name)
+{
+  g_mutex_lock (&caller_lock);
+  g_hash_table_remove (callers, name);
+  g_mutex_unlock (&caller_lock);
+  vb_decisions_forget_caller (name);
+  /* A password prompt for a client that is gone helps nobody. */
+  vb_polkit_queue_forget_caller (name);
+}
+
+static void
+forget_all_decisions (void)
+{
+  vb_decisions_forget_all ();
+  vb_polkit_queue_config_changed ();
+}
+
+/* A caller that leaves the bus, or polkitd coming or going. */
 static void
 on_name_owner_changed (GDBusConnection *bus, const char *sender_name,
                        const char *object_path, const char *interface_name,
                        const char *signal_name, GVariant *parameters, gpointer data)
 {
   const char *name, *old_owner, *new_owner;
-  GHashTableIter iter;
-  gpointer task, check;
 
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (name[0] != ':' || new_owner[0] != '\0')
-    return;
+  if (g_str_equal (name, POLKIT_NAME))
+    forget_all_decisions ();
+  else if (name[0] == ':' && new_owner[0] == '\0')
+    forget_caller (name);
+}
 
-  g_mutex_lock (&caller_lock);
-  g_hash_table_remove (caller_uids, name);
-  g_mutex_unlock (&caller_lock);
-  g_hash_table_iter_init (&iter, checks_in_flight);
-  while (g_hash_table_iter_next (&iter, &task, &check))
+/* polkit's actions, rules or temporary authorizations changed. */
+static void
+on_polkit_changed (GDBusConnection *bus, const char *sender_name,
+                   const char *object_path, const char *interface_name,
+                   const char *signal_name, GVariant *parameters, gpointer data)
+{
+  forget_all_decisions ();
+}
+
+static void
+resolve_trusted_group (const char *name)
+{
+  struct group entry, *found = NULL;
+  char buffer[16384];
+
+  have_trusted_gid = FALSE;
+  if (name == NULL || *name == '\0')
+    return;
+  if (getgrnam_r (name, &entry, buffer, sizeof buffer, &found) != 0 || found == NULL)
     {
-      if (g_str_equal (((VbCheck *) check)->sender, name))
-        g_cancellable_cancel (g_task_get_cancellable (task));
+      g_warning ("trusted group %s does not exist: only root is trusted", name);
+      return;
     }
+  trusted_gid = found->gr_gid;
+  have_trusted_gid = TRUE;
 }
 
 void
-vb_authz_init (GDBusConnection *bus)
+vb_authz_init (GDBusConnection *bus, const VbAuthzSettings *settings)
 {
   authz_bus = g_object_ref (bus);
+  resolve_trusted_group (settings->trusted_group);
   g_mutex_lock (&caller_lock);
-  caller_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_mutex_unlock (&caller_lock);
-  checks_in_flight = g_hash_table_new (NULL, NULL);
+  identifying = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  vb_decisions_init (settings->decision_lifetime);
+  vb_polkit_queue_init (settings->polkit_timeout);
   name_owner_subscription = g_dbus_connection_signal_subscribe (
       bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
       "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE,
       on_name_owner_changed, NULL, NULL);
+  polkit_changed_subscription = g_dbus_connection_signal_subscribe (
+      bus, POLKIT_NAME, POLKIT_NAME ".Authority", "Changed",
+      "/org/freedesktop/PolicyKit1/Authority", NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+      on_polkit_changed, NULL, NULL);
 }
 
 void
 vb_authz_shutdown (void)
 {
-  GHashTableIter iter;
-  gpointer task;
-
   if (authz_bus == NULL)
     return;
 
-  g_hash_table_iter_init (&iter, checks_in_flight);
-  while (g_hash_table_iter_next (&iter, &task, NULL))
-    g_cancellable_cancel (g_task_get_cancellable (task));
-  /* Cancelled checks complete from the main context; their calls are
-   * answered before the bus goes. */
-  while (g_hash_table_size (checks_in_flight) > 0)
+  vb_polkit_queue_shutdown ();
+  /* Identifications still asked are answered by the bus or its closing;
+   * their callers were told virtbusd is stopping by the bus layer. */
+  while (g_hash_table_size (identifying) > 0 && !g_dbus_connection_is_closed (authz_bus))
     g_main_context_iteration (NULL, TRUE);
-
   g_dbus_connection_signal_unsubscribe (authz_bus, name_owner_subscription);
-  name_owner_subscription = 0;
-  g_clear_pointer (&checks_in_flight, g_hash_table_unref);
+  g_dbus_connection_signal_unsubscribe (authz_bus, polkit_changed_subscription);
+  name_owner_subscription = polkit_changed_subscription = 0;
+  vb_decisions_shutdown ();
+  g_clear_pointer (&identifying, g_hash_table_unref);
   g_mutex_lock (&caller_lock);
-  g_clear_pointer (&caller_uids, g_hash_table_unref);
+  g_clear_pointer (&callers, g_hash_table_unref);
   g_mutex_unlock (&caller_lock);
-  g_clear_object (&authority);
   g_clear_object (&authz_bus);
 }
 
-/* ---- polkit checks ----------------------------------------------------- */
+/* ---- decisions ----------------------------------------------------------- */
 
-static void
-check_free (VbCheck *check)
+VbDecision
+vb_authz_reused_decision (const char *sender, const char *permission, GHashTable *details)
 {
-  g_free (check->sender);
-  g_strfreev (check->permissions);
-  g_object_unref (check->subject);
-  g_object_unref (check->details);
-  g_free (check);
+  g_autofree char *action = NULL;
+  g_autoptr(GBytes) key = NULL;
+
+  if (!vb_decisions_enabled ())
+    return VB_DECISION_UNKNOWN;
+  action = vb_authz_action_id (permission);
+  key = vb_decision_key_new (action, details);
+  return vb_decisions_lookup (sender, key);
 }
 
-static PolkitDetails *
-details_from_table (GHashTable *table)
+GError *
+vb_authz_refusal (VbDecision decision, const char *permission, gboolean interactive)
 {
-  PolkitDetails *details = polkit->details_new ();
-  GHashTableIter iter;
-  gpointer key, value;
+  g_autofree char *action = vb_authz_action_id (permission);
 
-  if (table == NULL)
-    return details;
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    polkit->details_insert (details, key, value);
-  return details;
-}
-
-static void
-check_complete (GTask *task, GError *error)
-{
-  g_hash_table_remove (checks_in_flight, task);
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
-
-static GError *
-check_refusal (VbCheck *check, PolkitAuthorizationResult *result)
-{
-  g_autofree char *action = vb_authz_action_id (check->permissions[check->next]);
-
-  if (!polkit->result_is_challenge (result))
+  if (decision != VB_DECISION_CHALLENGE)
     return g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                         "Not authorized for %s", action);
   /* polkit still answers "challenge" when interaction was allowed but no
    * authentication agent serves the caller: asking again would not help. */
-  if (check->flags & POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION)
+  if (interactive)
     return g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                         "Not authorized for %s: it needs authentication, and no "
                         "polkit authentication agent serves the caller", action);
@@ -228,112 +314,101 @@ check_refusal (VbCheck *check, PolkitAuthorizationResult *result)
                       "message flag to allow it", action);
 }
 
-static void check_next_permission (GTask *task);
+/* One check: what the GTask carries. */
+typedef struct {
+  char *sender;
+  char *permission;
+  GHashTable *details;
+  guint32 uid;
+  gboolean interactive;
+  gboolean asked_interactively;
+} Check;
 
 static void
-on_authorization_checked (GObject *source, GAsyncResult *async_result, gpointer data)
+check_free (Check *check)
 {
-  GTask *task = data;
-  VbCheck *check = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PolkitAuthorizationResult) result =
-      polkit->check_authorization_finish ((PolkitAuthority *) source, async_result, &error);
-
-  if (result == NULL)
-    {
-      g_autofree char *action = vb_authz_action_id (check->permissions[check->next]);
-
-      /* Fail closed: without an answer from polkit nothing is allowed. */
-      check_complete (task, g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                         "Not authorized for %s: %s", action,
-                                         error->message));
-      return;
-    }
-  if (!polkit->result_is_authorized (result))
-    {
-      check_complete (task, check_refusal (check, result));
-      return;
-    }
-  check->next++;
-  check_next_permission (task);
+  g_free (check->sender);
+  g_free (check->permission);
+  g_clear_pointer (&check->details, g_hash_table_unref);
+  g_free (check);
 }
 
-static void
-ask_polkit (GTask *task)
-{
-  VbCheck *check = g_task_get_task_data (task);
-  g_autofree char *action = vb_authz_action_id (check->permissions[check->next]);
-
-  polkit->check_authorization (authority, check->subject, action, check->details,
-                               check->flags, g_task_get_cancellable (task),
-                               on_authorization_checked, task);
-}
+static void ask_polkit (GTask *task, gboolean interactively);
 
 static void
-on_authority (GObject *source, GAsyncResult *result, gpointer data)
+conclude (GTask *task, VbDecision decision)
 {
-  GTask *task = data;
-  g_autoptr(GError) error = NULL;
-  PolkitAuthority *found = polkit->authority_get_finish (result, &error);
+  Check *check = g_task_get_task_data (task);
 
-  if (found == NULL)
+  if (decision == VB_DECISION_ALLOWED)
+    g_task_return_boolean (task, TRUE);
+  else if (decision == VB_DECISION_CHALLENGE && check->interactive &&
+           !check->asked_interactively)
     {
-      check_complete (task, g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                         "Cannot reach polkit to authorize the call: %s",
-                                         error->message));
+      /* Never from a reused answer: polkit decides, and may ask. */
+      ask_polkit (g_steal_pointer (&task), TRUE);
       return;
     }
-  if (authority == NULL)
-    authority = g_object_ref (found);
-  g_object_unref (found);
-  ask_polkit (task);
-}
-
-static void
-check_next_permission (GTask *task)
-{
-  VbCheck *check = g_task_get_task_data (task);
-
-  if (check->permissions[check->next] == NULL)
-    check_complete (task, NULL);
-  else if (authority != NULL)
-    ask_polkit (task);
   else
-    polkit->authority_get_async (g_task_get_cancellable (task), on_authority, task);
+    g_task_return_error (task, vb_authz_refusal (decision, check->permission,
+                                                 check->interactive));
+  g_object_unref (task);
 }
 
-void
-vb_authz_check_async (GDBusMessage *message, const char *const *permissions,
-                      GHashTable *details, GAsyncReadyCallback callback, gpointer data)
+static void
+on_polkit_answer (GObject *source, GAsyncResult *result, gpointer data)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  GTask *task = g_task_new (NULL, cancellable, callback, data);
-  g_autoptr(GError) error = NULL;
-  VbCheck *check;
+  GTask *task = data;
+  GError *error = NULL;
+  VbDecision decision = vb_polkit_check_finish (result, &error);
 
-  /* The task returns its error itself rather than a bare "cancelled". */
-  g_task_set_check_cancellable (task, FALSE);
-  if (polkit == NULL)
-    polkit = vb_polkit_load (&error);
-  if (polkit == NULL)
+  if (error != NULL)
     {
-      /* Fail closed, as when polkit does not answer. */
-      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                               "Cannot reach polkit to authorize the call: %s",
-                               error->message);
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
-  check = g_new0 (VbCheck, 1);
-  check->sender = g_strdup (g_dbus_message_get_sender (message));
-  check->permissions = g_strdupv ((char **) permissions);
-  check->subject = polkit->system_bus_name_new (check->sender);
-  check->details = details_from_table (details);
-  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
-    check->flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
+  conclude (task, decision);
+}
+
+static void
+ask_polkit (GTask *task, gboolean interactively)
+{
+  Check *check = g_task_get_task_data (task);
+  g_autofree char *action = vb_authz_action_id (check->permission);
+
+  check->asked_interactively = interactively;
+  vb_polkit_check_async (check->sender, check->uid, action, check->details, interactively,
+                         on_polkit_answer, task);
+}
+
+void
+vb_authz_check_async (const char *sender, gboolean interactive, const char *permission,
+                      GHashTable *details, GAsyncReadyCallback callback, gpointer data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, data);
+  Check *check = g_new0 (Check, 1);
+  Caller caller = { 0 };
+  VbDecision decision;
+
+  check->sender = g_strdup (sender);
+  check->permission = g_strdup (permission);
+  check->details = details != NULL ? g_hash_table_ref (details) : NULL;
+  check->interactive = interactive;
   g_task_set_task_data (task, check, (GDestroyNotify) check_free);
-  g_hash_table_insert (checks_in_flight, task, check);
-  check_next_permission (task);
+  if (!lookup_caller (sender, &caller))
+    {
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                               "Not authorized: the caller %s is not known", sender);
+      g_object_unref (task);
+      return;
+    }
+  check->uid = caller.uid;
+  decision = vb_authz_reused_decision (sender, permission, details);
+  if (decision != VB_DECISION_UNKNOWN)
+    conclude (task, decision);
+  else
+    ask_polkit (task, FALSE);
 }
 
 gboolean

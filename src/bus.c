@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authz.h"
+#include "bus-call.h"
 #include "changes.h"
 #include "errors.h"
 #include "introspection.h"
@@ -13,13 +14,6 @@
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 
-typedef enum {
-  VB_OPERATION_METHOD,
-  VB_OPERATION_GET,
-  VB_OPERATION_GET_ALL,
-  VB_OPERATION_SET,
-} VbOperation;
-
 /* One exported (connection, interface): the user data of its GDBus
  * registration. */
 typedef struct {
@@ -28,19 +22,6 @@ typedef struct {
   GDBusInterfaceInfo *info;
   guint registration_id;
 } VbExport;
-
-/* A call on its way from the main loop to a worker. */
-typedef struct {
-  VbCall call;               /* what handlers see */
-  VbOperation operation;
-  const VbMethod *method;
-  const VbProperty *property;
-  GVariant *args;            /* method arguments, or the value to Set */
-  /* Authorization (system bus, callers other than root): */
-  const char *permissions[3];   /* NULL-terminated */
-  GHashTable *details;          /* for polkit: string -> string */
-  GError *lookup_error;         /* told only to an authorized caller */
-} VbPendingCall;
 
 static const VbInterface *const all_interfaces[] = {
   &vb_connect_interface,
@@ -199,8 +180,8 @@ run_operation (VbPendingCall *pending, GError **error)
 
 /* Connection and object, looked up once per call (before authorization
  * when there is one). */
-static gboolean
-resolve_call_object (VbCall *call, GError **error)
+gboolean
+vb_call_resolve_object (VbCall *call, GError **error)
 {
   if (call->virconn == NULL)
     {
@@ -232,8 +213,7 @@ pending_call_free (VbPendingCall *pending)
   g_clear_object (&call->bus);
   g_free (call->segment);
   g_clear_pointer (&pending->args, g_variant_unref);
-  g_clear_pointer (&pending->details, g_hash_table_unref);
-  g_clear_error (&pending->lookup_error);
+  vb_gate_clear (pending);
   g_free (pending);
 }
 
@@ -266,8 +246,8 @@ reply_to_message (VbCall *call, GVariant *reply, GError *error)
 }
 
 /* Answers the call (consuming @error) and frees it; any thread. */
-static void
-pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
+void
+vb_pending_call_finish (VbPendingCall *pending, GVariant *reply, GError *error)
 {
   GDBusMethodInvocation *invocation = pending->call.invocation;
 
@@ -302,8 +282,8 @@ call_may_change_object (VbPendingCall *pending)
          !g_str_has_prefix (verb, "search-");
 }
 
-static VbCost
-pending_call_cost (VbPendingCall *pending)
+VbCost
+vb_pending_call_cost (VbPendingCall *pending)
 {
   switch (pending->operation)
     {
@@ -340,14 +320,13 @@ end_slow_in_process_call (void)
 static gboolean
 is_slow_in_process_call (VbPendingCall *pending)
 {
-  return pending_call_cost (pending) == VB_COST_SLOW &&
+  return vb_pending_call_cost (pending) == VB_COST_SLOW &&
          vb_conn_in_process (pending->call.conn);
 }
 
-static void
-run_pending_call (gpointer data)
+void
+vb_pending_call_run (VbPendingCall *pending)
 {
-  VbPendingCall *pending = data;
   gboolean slow_in_process = is_slow_in_process_call (pending);
   VbConn *conn = pending->call.conn;
   const VbInterface *iface = pending->call.iface;
@@ -357,44 +336,46 @@ run_pending_call (gpointer data)
 
   if (slow_in_process)
     begin_slow_in_process_call ();
-  if (resolve_call_object (&pending->call, &error))
+  if (vb_call_resolve_object (&pending->call, &error))
     reply = run_operation (pending, &error);
   if (slow_in_process)
     end_slow_in_process_call ();
+  if (reply != NULL && pending->call.listed != NULL)
+    {
+      vb_gate_filter_list_reply (pending, reply);
+      return;
+    }
   if (reply != NULL && call_may_change_object (pending))
     changed = g_steal_pointer (&pending->call.object);
-  pending_call_finish (pending, reply, error);
+  vb_pending_call_finish (pending, reply, error);
   /* After the reply, so that the thread reading the object's new state
    * does not compete with it (nor with libvirt's event for the change). */
   if (changed != NULL)
     vb_changes_notify (conn, iface, changed, VB_CHANGE_UPDATED);
 }
 
-static gboolean on_call_described (gpointer data);
-
-/* Before authorization: the object's identity for polkit.  A lookup
- * failure is kept for later, so that whether an object exists is told
- * only to a caller allowed to act on it. */
 static void
-describe_pending_call (gpointer data)
+run_pending_call (gpointer data)
 {
-  VbPendingCall *pending = data;
-  VbCall *call = &pending->call;
+  vb_pending_call_run (data);
+}
 
-  pending->details = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_hash_table_insert (pending->details, "connect_driver",
-                       g_strdup (vb_conn_get_name (call->conn)));
-  g_hash_table_insert (pending->details, "connect_uri",
-                       g_strdup (vb_conn_get_uri (call->conn)));
-  if (resolve_call_object (call, &pending->lookup_error) && call->object != NULL)
-    call->iface->describe (call->object, pending->details);
-  g_main_context_invoke (NULL, on_call_described, pending);
+void
+vb_pending_call_dispatch (VbPendingCall *pending)
+{
+  vb_workers_push (vb_pending_call_cost (pending), run_pending_call, pending);
 }
 
 /* ---- main loop side --------------------------------------------------- */
 
-static GError *
-service_stopping_error (void)
+gboolean
+vb_bus_is_stopping (void)
+{
+  return stopping;
+}
+
+GError *
+vb_bus_stopping_error (void)
 {
   return g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
                               "virtbusd is stopping");
@@ -470,89 +451,6 @@ prepare_method_call (VbPendingCall *pending, const char *member,
   return TRUE;
 }
 
-/* The flags argument of a method: by libvirt's convention its last 'u'. */
-static guint32
-method_call_flags (GVariant *args)
-{
-  gsize n = g_variant_n_children (args);
-
-  for (gsize i = n; i > 0; i--)
-    {
-      g_autoptr(GVariant) child = g_variant_get_child_value (args, i - 1);
-
-      if (g_variant_is_of_type (child, G_VARIANT_TYPE_UINT32))
-        return g_variant_get_uint32 (child);
-    }
-  return 0;
-}
-
-/* The permissions the call needs, from its interface's table. */
-static void
-set_call_permissions (VbPendingCall *pending)
-{
-  const VbMethod *method = pending->method;
-
-  switch (pending->operation)
-    {
-    case VB_OPERATION_METHOD:
-      pending->permissions[0] = method->permission;
-      if (method->extra_flags != 0 &&
-          (method_call_flags (pending->args) & method->extra_flags) != 0)
-        pending->permissions[1] = method->extra_permission;
-      break;
-    case VB_OPERATION_SET:
-      pending->permissions[0] = pending->property->set_permission;
-      break;
-    default:
-      pending->permissions[0] = pending->call.iface->get_permission;
-      break;
-    }
-}
-
-static void
-dispatch_call (VbPendingCall *pending)
-{
-  vb_workers_push (pending_call_cost (pending), run_pending_call, pending);
-}
-
-static void
-on_call_authorized (GObject *source, GAsyncResult *result, gpointer data)
-{
-  VbPendingCall *pending = data;
-  GError *error = NULL;
-
-  if (!vb_authz_check_finish (result, &error))
-    pending_call_finish (pending, NULL, error);
-  else if (pending->lookup_error != NULL)
-    pending_call_finish (pending, NULL, g_steal_pointer (&pending->lookup_error));
-  else if (stopping)
-    pending_call_finish (pending, NULL, service_stopping_error ());
-  else
-    dispatch_call (pending);
-}
-
-static gboolean
-on_call_described (gpointer data)
-{
-  VbPendingCall *pending = data;
-
-  if (stopping)
-    pending_call_finish (pending, NULL, service_stopping_error ());
-  else
-    vb_authz_check_async (pending->call.message, pending->permissions,
-                          pending->details, on_call_authorized, pending);
-  return G_SOURCE_REMOVE;
-}
-
-/* A caller other than root: its object is looked up and described on a
- * worker, then polkit decides. */
-static void
-authorize_user_call (VbPendingCall *pending)
-{
-  set_call_permissions (pending);
-  vb_workers_push (VB_COST_CHEAP, describe_pending_call, pending);
-}
-
 static void
 on_caller_identified (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -561,13 +459,13 @@ on_caller_identified (GObject *source, GAsyncResult *result, gpointer data)
   VbCallerKind kind = vb_authz_identify_caller_finish (result, &error);
 
   if (kind == VB_CALLER_UNKNOWN)
-    pending_call_finish (pending, NULL, error);
+    vb_pending_call_finish (pending, NULL, error);
   else if (stopping)
-    pending_call_finish (pending, NULL, service_stopping_error ());
-  else if (kind == VB_CALLER_ROOT)
-    dispatch_call (pending);
+    vb_pending_call_finish (pending, NULL, vb_bus_stopping_error ());
+  else if (kind == VB_CALLER_TRUSTED)
+    vb_pending_call_dispatch (pending);
   else
-    authorize_user_call (pending);
+    vb_gate_authorize (pending, FALSE);
 }
 
 static void
@@ -575,11 +473,11 @@ authorize_call (VbPendingCall *pending, const char *sender)
 {
   switch (vb_authz_lookup_caller (sender))
     {
-    case VB_CALLER_ROOT:
-      dispatch_call (pending);
+    case VB_CALLER_TRUSTED:
+      vb_pending_call_dispatch (pending);
       break;
     case VB_CALLER_USER:
-      authorize_user_call (pending);
+      vb_gate_authorize (pending, FALSE);
       break;
     default:
       vb_authz_identify_caller_async (sender, on_caller_identified, pending);
@@ -603,7 +501,7 @@ accept_call (VbPendingCall *pending, const char *interface_name, const char *mem
   else
     prepared = prepare_method_call (pending, member, parameters, &error);
   if (!prepared)
-    pending_call_finish (pending, NULL, error);
+    vb_pending_call_finish (pending, NULL, error);
   return prepared;
 }
 
@@ -624,7 +522,7 @@ on_method_call (GDBusConnection *bus, const char *sender,
   if (polkit_enabled)
     authorize_call (pending, sender);
   else
-    dispatch_call (pending);
+    vb_pending_call_dispatch (pending);
 }
 
 /* get_property and set_property are NULL so that GDBus routes
@@ -874,12 +772,12 @@ typed_child (GVariant *tuple, gsize index, const GVariantType *type)
  * thread wake-ups, several times the call itself.  Not while a slow call
  * runs in such a driver (see begin_slow_in_process_call), nor while the
  * connection is being opened.  FALSE: not answered, for the workers. */
-static gboolean
-answer_in_place (VbPendingCall *pending)
+gboolean
+vb_bus_run_in_place (VbPendingCall *pending, void (*func) (VbPendingCall *pending))
 {
   VbCall *call = &pending->call;
 
-  if (pending_call_cost (pending) != VB_COST_INSTANT || !vb_conn_in_process (call->conn))
+  if (vb_pending_call_cost (pending) != VB_COST_INSTANT || !vb_conn_in_process (call->conn))
     return FALSE;
   g_atomic_int_inc (&in_place_calls);
   if (g_atomic_int_get (&slow_in_process_calls) == 0)
@@ -889,15 +787,17 @@ answer_in_place (VbPendingCall *pending)
       g_atomic_int_dec_and_test (&in_place_calls);
       return FALSE;
     }
-  run_pending_call (pending);
+  func (pending);
   g_atomic_int_dec_and_test (&in_place_calls);
   return TRUE;
 }
 
 /* Takes a well-formed call to one of our objects straight to the workers,
- * without the hop through the main loop that GDBus's dispatch makes.
- * Anything else (unknown members, wrong signatures, callers polkit must
- * judge) is left to GDBus, which answers or dispatches it as usual. */
+ * without the hop through the main loop that GDBus's dispatch makes; a
+ * caller polkit judges goes through the gate, which decides from reused
+ * answers without the main loop when it can.  Anything else (unknown
+ * members, wrong signatures, callers not identified yet) is left to
+ * GDBus, which answers or dispatches it as usual. */
 static gboolean
 take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
            const char *path)
@@ -912,6 +812,7 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
   const VbInterface *iface;
   GDBusInterfaceInfo *info;
   VbPendingCall *pending;
+  VbCallerKind caller;
   VbConn *conn;
   const char *segment;
 
@@ -930,12 +831,18 @@ take_call (GDBusConnection *bus, GDBusMessage *message, const char *iface_name,
       !(is_properties ? property_call_is_valid (info, member, parameters)
                       : method_signature_matches (info, member, parameters)))
     return FALSE;
-  if (polkit_enabled && vb_authz_lookup_caller (g_dbus_message_get_sender (message)) != VB_CALLER_ROOT)
+  caller = polkit_enabled ? vb_authz_lookup_caller (g_dbus_message_get_sender (message))
+                         : VB_CALLER_TRUSTED;
+  if (caller == VB_CALLER_UNKNOWN)
     return FALSE;
 
   pending = pending_call_new (bus, message, conn, iface, segment);
-  if (accept_call (pending, iface_name, member, parameters) && !answer_in_place (pending))
-    dispatch_call (pending);
+  if (!accept_call (pending, iface_name, member, parameters))
+    return TRUE;
+  if (caller == VB_CALLER_USER)
+    vb_gate_authorize (pending, TRUE);
+  else if (!vb_bus_run_in_place (pending, vb_pending_call_run))
+    vb_pending_call_dispatch (pending);
   return TRUE;
 }
 
@@ -991,15 +898,15 @@ vb_bus_calls_received (void)
 }
 
 gboolean
-vb_bus_export (GDBusConnection *bus, GPtrArray *conns, gboolean use_polkit,
+vb_bus_export (GDBusConnection *bus, GPtrArray *conns, const VbAuthzSettings *authz,
                GError **error)
 {
   g_return_val_if_fail (exports == NULL, FALSE);
 
-  polkit_enabled = use_polkit;
+  polkit_enabled = authz != NULL;
   stopping = FALSE;
   if (polkit_enabled)
-    vb_authz_init (bus);
+    vb_authz_init (bus, authz);
   vb_changes_init ();
   exports = g_ptr_array_new_with_free_func (g_free);
   served_paths = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1063,207 +970,4 @@ vb_bus_release (void)
   if (polkit_enabled)
     finish_waiting_calls ();
   g_clear_pointer (&served_paths, g_hash_table_unref);
-}
-
-/* ---- helpers for object files ------------------------------------------ */
-
-const char *
-vb_arg_string (GVariant *args, gsize index)
-{
-  g_autoptr(GVariant) child = g_variant_get_child_value (args, index);
-
-  return g_variant_get_string (child, NULL);
-}
-
-guint32
-vb_arg_uint32 (GVariant *args, gsize index)
-{
-  g_autoptr(GVariant) child = g_variant_get_child_value (args, index);
-
-  return g_variant_get_uint32 (child);
-}
-
-GVariant *
-vb_tuple1 (GVariant *value)
-{
-  return g_variant_new_tuple (&value, 1);
-}
-
-GVariant *
-vb_libvirt_failed (GError **error)
-{
-  vb_error_set_from_libvirt (error);
-  return NULL;
-}
-
-GVariant *
-vb_unit_result (int rc, GError **error)
-{
-  if (rc < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("()");
-}
-
-int *
-vb_call_fds_from_handles (VbCall *call, GVariant *handles, guint *n_fds,
-                          GError **error)
-{
-  GDBusMessage *message = call->message;
-  GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (message);
-  gint n_available = fd_list != NULL ? g_unix_fd_list_get_length (fd_list) : 0;
-  const gint *available = fd_list != NULL ? g_unix_fd_list_peek_fds (fd_list, NULL) : NULL;
-  gsize n_handles = 0;
-  const gint32 *indexes = g_variant_get_fixed_array (handles, &n_handles, sizeof (gint32));
-  g_autofree int *fds = g_new0 (int, MAX (n_handles, 1));
-
-  for (gsize i = 0; i < n_handles; i++)
-    {
-      if (indexes[i] < 0 || indexes[i] >= n_available)
-        {
-          vb_invalid_args (error, "File descriptor handle %d is not in the message",
-                           indexes[i]);
-          return NULL;
-        }
-      fds[i] = available[indexes[i]];
-    }
-  *n_fds = (guint) n_handles;
-  return g_steal_pointer (&fds);
-}
-
-GVariant *
-vb_boolean_result (int value, GError **error)
-{
-  if (value < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new_boolean (value != 0);
-}
-
-GVariant *
-vb_string_result (const char *str, GError **error)
-{
-  if (str == NULL)
-    return vb_libvirt_failed (error);
-  return g_variant_new_string (str);
-}
-
-GVariant *
-vb_owned_string_result (char *str, GError **error)
-{
-  g_autofree char *owned = str;
-
-  return vb_string_result (owned, error);
-}
-
-GVariant *
-vb_object_path_result (char *path, GError **error)
-{
-  g_autofree char *owned = path;
-
-  if (owned == NULL)
-    return vb_libvirt_failed (error);
-  return g_variant_new_object_path (owned);
-}
-
-gpointer
-vb_lookup_failed (GError **error)
-{
-  virErrorPtr last = virGetLastError ();
-
-  if (vb_error_libvirt_is_not_found ())
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
-                         last->message != NULL ? last->message : "No such object");
-  else
-    vb_error_set_from_libvirt (error);
-  return NULL;
-}
-
-gpointer
-vb_malformed_segment (const char *segment, GError **error)
-{
-  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
-               "No object is named '%s' in this object path", segment);
-  return NULL;
-}
-
-gboolean
-vb_segment_to_uuid (const char *segment, char uuid[VIR_UUID_STRING_BUFLEN],
-                    GError **error)
-{
-  if (!vb_path_decode_uuid (segment, uuid))
-    {
-      vb_malformed_segment (segment, error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-char *
-vb_segment_to_string (const char *segment, GError **error)
-{
-  char *decoded = vb_path_unescape (segment);
-
-  if (decoded == NULL)
-    vb_malformed_segment (segment, error);
-  return decoded;
-}
-
-void
-vb_details_add (GHashTable *details, const char *key, const char *value)
-{
-  if (value != NULL)
-    g_hash_table_insert (details, (char *) key, g_strdup (value));
-}
-
-char *
-vb_uuid_object_path (VbConn *conn, const char *kind, const char *uuid)
-{
-  g_autofree char *segment = vb_path_encode_uuid (uuid);
-
-  return vb_path_join (vb_conn_get_path (conn), kind, segment);
-}
-
-char *
-vb_string_object_path (VbConn *conn, const char *kind, const char *id)
-{
-  g_autofree char *segment = vb_path_escape (id);
-
-  return vb_path_join (vb_conn_get_path (conn), kind, segment);
-}
-
-GVariant *
-vb_object_reply (VbCall *call, const VbInterface *iface, gpointer object,
-                 GError **error)
-{
-  g_autofree char *path = NULL;
-
-  if (object == NULL)
-    return vb_libvirt_failed (error);
-  path = iface->path (call->conn, object);
-  iface->release (object);
-  if (path == NULL)
-    return vb_libvirt_failed (error);
-  return vb_tuple1 (g_variant_new_object_path (path));
-}
-
-GVariant *
-vb_object_list_reply (VbCall *call, const VbInterface *iface,
-                      gpointer *objects, int n_objects, GError **error)
-{
-  GVariantBuilder builder;
-
-  if (n_objects < 0)
-    return vb_libvirt_failed (error);
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("ao"));
-  for (int i = 0; i < n_objects; i++)
-    {
-      g_autofree char *path = iface->path (call->conn, objects[i]);
-
-      /* An object removed while listing has no identity left to report. */
-      if (path != NULL)
-        g_variant_builder_add_value (&builder, g_variant_new_object_path (path));
-      iface->release (objects[i]);
-    }
-  free (objects);
-  return g_variant_new ("(ao)", &builder);
 }

@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "authz.h"
 #include "conn.h"
 #include "workers.h"
 
@@ -74,6 +75,10 @@ typedef struct {
   GDestroyNotify release;       /* frees what lookup returned */
   VbDescribeFunc describe;      /* NULL for the connection object */
   VbObjectPathFunc path;        /* NULL for the connection object */
+  /* What a caller needs on an object of this kind to see it in lists
+   * (libvirt's ACL filters lists object by object with it), checked for
+   * callers polkit judges; NULL for the connection object. */
+  const char *list_permission;
 } VbInterface;
 
 struct _VbCall {
@@ -94,19 +99,39 @@ struct _VbCall {
    * GetAll asks libvirt once for the four properties they give). */
   gpointer memo;
   GDestroyNotify memo_free;
+  /* Set for a caller polkit judges: list handlers note each object of
+   * their reply's array with vb_call_note_listed(), in order, and the bus
+   * layer leaves out those the caller may not see. */
+  gboolean filter_lists;
+  GPtrArray *listed;         /* of VbListed */
 };
+
+/* One element of a list reply, and what seeing it takes. */
+typedef struct {
+  const char *permission;    /* the kind's list_permission */
+  GHashTable *details;       /* for polkit: string -> string */
+} VbListed;
+
+/* The details of an authorization check on @object (of @iface's kind;
+ * NULL: the connection itself): the connection's name and URI and the
+ * object's identity.  string -> string. */
+GHashTable *vb_call_object_details (VbCall *call, const VbInterface *iface, gpointer object);
+
+/* Notes the next element of a list reply: @object, of @iface's kind.
+ * Does nothing unless the call's lists are filtered. */
+void vb_call_note_listed (VbCall *call, const VbInterface *iface, gpointer object);
 
 /* Drops what the getters remembered; before a VbCall is reused for
  * another object or goes away. */
 void vb_call_forget_memo (VbCall *call);
 
 /* Exports every VbConn of @conns, each with all its object kinds, on @bus.
- * The connections must outlive the export.  With @use_polkit every call
- * from a caller other than root passes the polkit gate (authz.c) first;
- * without it (a session bus, where every caller is the bus's own user)
- * calls are not checked. */
+ * The connections must outlive the export.  With @authz every call from a
+ * caller not trusted (authz.h) passes the polkit gate first; without it
+ * (a session bus, where every caller is the bus's own user) calls are not
+ * checked. */
 gboolean vb_bus_export (GDBusConnection *bus, GPtrArray *conns,
-                        gboolean use_polkit, GError **error);
+                        const VbAuthzSettings *authz, GError **error);
 void vb_bus_unexport_all (GDBusConnection *bus);
 
 /* Calls received and not yet answered (waiting for authorization, queued

@@ -2,8 +2,12 @@
 
 #include <string.h>
 
+#include "authz.h"
+
 #define SERVICE_GROUP "service"
+#define AUTHORIZATION_GROUP "authorization"
 #define CONNECTIONS_GROUP "connections"
+#define TRUSTED_GROUP_KEY "trusted-group"
 
 /* The file as read, with where each group and key is in it: GKeyFile
  * parses but never says on which line, and a message without one sends
@@ -34,6 +38,17 @@ static const NumberKey service_keys[] = {
   { "shutdown-timeout", 1, VB_MAX_SHUTDOWN_TIMEOUT,
     G_STRUCT_OFFSET (VbConfig, has_shutdown_timeout),
     G_STRUCT_OFFSET (VbConfig, shutdown_timeout) },
+  { NULL }
+};
+
+static const NumberKey authorization_keys[] = {
+  { "decision-lifetime", 0, VB_MAX_DECISION_LIFETIME,
+    G_STRUCT_OFFSET (VbConfig, has_decision_lifetime),
+    G_STRUCT_OFFSET (VbConfig, decision_lifetime) },
+  { "polkit-timeout", 1, VB_MAX_POLKIT_TIMEOUT,
+    G_STRUCT_OFFSET (VbConfig, has_polkit_timeout),
+    G_STRUCT_OFFSET (VbConfig, polkit_timeout) },
+  { NULL }
 };
 
 static void
@@ -212,11 +227,12 @@ check_groups (const ConfigSource *source, GKeyFile *key_file, GError **error)
 
   for (char **group = groups; *group != NULL; group++)
     {
-      if (g_str_equal (*group, SERVICE_GROUP) || g_str_equal (*group, CONNECTIONS_GROUP))
+      if (g_str_equal (*group, SERVICE_GROUP) || g_str_equal (*group, AUTHORIZATION_GROUP) ||
+          g_str_equal (*group, CONNECTIONS_GROUP))
         continue;
       set_key_error (error, source, *group, NULL,
-                     "unknown group (virtbusd reads [" SERVICE_GROUP "] and ["
-                     CONNECTIONS_GROUP "])");
+                     "unknown group (virtbusd reads [" SERVICE_GROUP "], ["
+                     AUTHORIZATION_GROUP "] and [" CONNECTIONS_GROUP "])");
       return FALSE;
     }
   return TRUE;
@@ -240,40 +256,92 @@ get_string (GKeyFile *key_file, const char *group, const char *key, GError **err
 }
 
 static const NumberKey *
-find_service_key (const char *key)
+find_number_key (const NumberKey *keys, const char *key)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (service_keys); i++)
+  for (const NumberKey *known = keys; known->key != NULL; known++)
     {
-      if (g_str_equal (service_keys[i].key, key))
-        return &service_keys[i];
+      if (g_str_equal (known->key, key))
+        return known;
     }
   return NULL;
 }
 
 static gboolean
-read_service_key (const ConfigSource *source, GKeyFile *key_file, const char *key,
-                  VbConfig *config, GError **error)
+read_number_key (const ConfigSource *source, GKeyFile *key_file, const char *group,
+                 const NumberKey *known, VbConfig *config, GError **error)
 {
-  const NumberKey *known = find_service_key (key);
   g_autoptr(GError) value_error = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = get_string (key_file, group, known->key, &value_error);
 
-  if (known == NULL)
-    {
-      set_key_error (error, source, SERVICE_GROUP, key,
-                     "unknown key (virtbusd reads threads, timeout and shutdown-timeout)");
-      return FALSE;
-    }
-  text = get_string (key_file, SERVICE_GROUP, key, &value_error);
   if (text == NULL
       || !vb_settings_parse_number (text, known->min, known->max,
                                     G_STRUCT_MEMBER_P (config, known->value_offset),
                                     &value_error))
     {
-      set_key_error (error, source, SERVICE_GROUP, key, value_error->message);
+      set_key_error (error, source, group, known->key, value_error->message);
       return FALSE;
     }
   G_STRUCT_MEMBER (gboolean, config, known->has_offset) = TRUE;
+  return TRUE;
+}
+
+/* A group name as getgrnam() takes it, or empty (nobody). */
+static gboolean
+read_trusted_group (const ConfigSource *source, GKeyFile *key_file, VbConfig *config,
+                    GError **error)
+{
+  g_autoptr(GError) value_error = NULL;
+  g_autofree char *name = get_string (key_file, AUTHORIZATION_GROUP, TRUSTED_GROUP_KEY,
+                                      &value_error);
+
+  if (name == NULL)
+    {
+      set_key_error (error, source, AUTHORIZATION_GROUP, TRUSTED_GROUP_KEY,
+                     value_error->message);
+      return FALSE;
+    }
+  if (strpbrk (name, ": \t,") != NULL)
+    {
+      set_key_error (error, source, AUTHORIZATION_GROUP, TRUSTED_GROUP_KEY,
+                     "not a group name (expected a name such as libvirt, or nothing "
+                     "to trust nobody but root)");
+      return FALSE;
+    }
+  config->trusted_group = g_steal_pointer (&name);
+  return TRUE;
+}
+
+/* Every key of @group: numbers from @keys, or (when @read_other is set)
+ * what it reads. */
+static gboolean
+read_group (const ConfigSource *source, GKeyFile *key_file, const char *group,
+            const NumberKey *keys, const char *known_list,
+            gboolean (*read_other) (const ConfigSource *, GKeyFile *, VbConfig *, GError **),
+            const char *other_key, VbConfig *config, GError **error)
+{
+  g_auto(GStrv) names = g_key_file_get_keys (key_file, group, NULL, NULL);
+
+  for (char **name = names; name != NULL && *name != NULL; name++)
+    {
+      const NumberKey *known = find_number_key (keys, *name);
+      g_autofree char *problem = NULL;
+
+      if (known != NULL)
+        {
+          if (!read_number_key (source, key_file, group, known, config, error))
+            return FALSE;
+          continue;
+        }
+      if (other_key != NULL && g_str_equal (*name, other_key))
+        {
+          if (!read_other (source, key_file, config, error))
+            return FALSE;
+          continue;
+        }
+      problem = g_strdup_printf ("unknown key (virtbusd reads %s)", known_list);
+      set_key_error (error, source, group, *name, problem);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -281,14 +349,17 @@ static gboolean
 read_service (const ConfigSource *source, GKeyFile *key_file, VbConfig *config,
               GError **error)
 {
-  g_auto(GStrv) keys = g_key_file_get_keys (key_file, SERVICE_GROUP, NULL, NULL);
+  return read_group (source, key_file, SERVICE_GROUP, service_keys,
+                     "threads, timeout and shutdown-timeout", NULL, NULL, config, error);
+}
 
-  for (char **key = keys; key != NULL && *key != NULL; key++)
-    {
-      if (!read_service_key (source, key_file, *key, config, error))
-        return FALSE;
-    }
-  return TRUE;
+static gboolean
+read_authorization (const ConfigSource *source, GKeyFile *key_file, VbConfig *config,
+                    GError **error)
+{
+  return read_group (source, key_file, AUTHORIZATION_GROUP, authorization_keys,
+                     "trusted-group, decision-lifetime and polkit-timeout",
+                     read_trusted_group, TRUSTED_GROUP_KEY, config, error);
 }
 
 static gboolean
@@ -332,6 +403,7 @@ read_text (VbConfig *config, const char *path, const char *text, GError **error)
   return parse_text (&source, key_file, text, error)
          && check_groups (&source, key_file, error)
          && read_service (&source, key_file, config, error)
+         && read_authorization (&source, key_file, config, error)
          && read_connections (&source, key_file, config, error);
 }
 
@@ -362,4 +434,5 @@ void
 vb_config_clear (VbConfig *config)
 {
   g_clear_pointer (&config->connections, g_ptr_array_unref);
+  g_clear_pointer (&config->trusted_group, g_free);
 }

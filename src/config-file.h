@@ -5,6 +5,11 @@
  *   timeout = 120          idle seconds before exiting (0: never)
  *   shutdown-timeout = 10  seconds SIGTERM waits for calls in flight
  *
+ *   [authorization]
+ *   trusted-group = libvirt   callers in this group skip polkit ("": none)
+ *   decision-lifetime = 5     seconds polkit's answers are reused (0: never)
+ *   polkit-timeout = 10       seconds a polkit check may take
+ *
  *   [connections]
  *   QEMU = qemu:///system  one line per /org/libvirt/<NAME>; replaces the
  *   host2 = qemu+ssh://host2/system   default set
@@ -23,6 +28,11 @@ typedef struct {
   guint timeout;
   gboolean has_shutdown_timeout;
   guint shutdown_timeout;
+  char *trusted_group;      /* NULL: not set; "": nobody */
+  gboolean has_decision_lifetime;
+  guint decision_lifetime;
+  gboolean has_polkit_timeout;
+  guint polkit_timeout;
   GPtrArray *connections;   /* of VbConnSpec; NULL without [connections] */
 } VbConfig;
 

@@ -455,9 +455,12 @@ connect_get_all_domain_stats (VbCall *call, GVariant *args, GError **error)
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sa{sv})"));
   for (int i = 0; i < n_records; i++)
-    g_variant_builder_add (&builder, "(s@a{sv})", virDomainGetName (records[i]->dom),
-                           vb_typed_params_to_dict (records[i]->params,
-                                                    records[i]->nparams));
+    {
+      g_variant_builder_add (&builder, "(s@a{sv})", virDomainGetName (records[i]->dom),
+                             vb_typed_params_to_dict (records[i]->params,
+                                                      records[i]->nparams));
+      vb_call_note_listed (call, &vb_domain_interface, records[i]->dom);
+    }
   virDomainStatsRecordListFree (records);
   return g_variant_new ("(a(sa{sv}))", &builder);
 }

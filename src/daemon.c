@@ -268,7 +268,10 @@ serve (VbDaemon *daemon)
    * The client tracker must see every caller first. */
   daemon->clients = vb_clients_new (daemon->bus, on_clients_changed, daemon);
   if (!vb_bus_export (daemon->bus, daemon->conns,
-                      daemon->options->bus_type == G_BUS_TYPE_SYSTEM, &error))
+                      daemon->options->bus_type == G_BUS_TYPE_SYSTEM
+                          ? &daemon->options->authz
+                          : NULL,
+                      &error))
     {
       g_printerr ("virtbusd: cannot export objects: %s\n", error->message);
       g_clear_pointer (&daemon->clients, vb_clients_free);

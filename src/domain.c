@@ -1945,6 +1945,7 @@ const VbInterface vb_domain_interface = {
   .name = "org.libvirt.Domain",
   .kind = DOMAIN_KIND,
   .get_permission = "domain:read",
+  .list_permission = "domain:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = domain_methods,
   .properties = domain_properties,

@@ -136,6 +136,7 @@ const VbInterface vb_host_interface_interface = {
   .name = "org.libvirt.Interface",
   .kind = HOST_INTERFACE_KIND,
   .get_permission = "interface:read",
+  .list_permission = "interface:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = host_interface_methods,
   .properties = host_interface_properties,

@@ -215,6 +215,7 @@ const VbInterface vb_network_interface = {
   .name = "org.libvirt.Network",
   .kind = NETWORK_KIND,
   .get_permission = "network:read",
+  .list_permission = "network:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = network_methods,
   .properties = network_properties,

@@ -164,6 +164,7 @@ const VbInterface vb_node_device_interface = {
   .name = "org.libvirt.NodeDevice",
   .kind = NODE_DEVICE_KIND,
   .get_permission = "node-device:read",
+  .list_permission = "node-device:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = node_device_methods,
   .properties = node_device_properties,

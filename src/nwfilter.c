@@ -107,6 +107,7 @@ const VbInterface vb_nwfilter_interface = {
   .name = "org.libvirt.NWFilter",
   .kind = NWFILTER_KIND,
   .get_permission = "nwfilter:read",
+  .list_permission = "nwfilter:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = nwfilter_methods,
   .properties = nwfilter_properties,

@@ -99,6 +99,7 @@ add_objects (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
               reply, g_variant_new_dict_entry (
                          g_variant_new_object_path (path),
                          g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), &interface, 1)));
+          vb_call_note_listed (call, iface, objects[i]);
           add_children (reply, call, iface, objects[i]);
         }
       iface->release (objects[i]);

@@ -190,6 +190,15 @@ merge (const CommandLine *command_line, VbConfig *config, VbOptions *options,
 
   options->shutdown_timeout = config->has_shutdown_timeout ? config->shutdown_timeout
                                                            : VB_DEFAULT_SHUTDOWN_TIMEOUT;
+  options->trusted_group = config->trusted_group != NULL
+                               ? g_steal_pointer (&config->trusted_group)
+                               : g_strdup (VB_DEFAULT_TRUSTED_GROUP);
+  options->authz.trusted_group = options->trusted_group;
+  options->authz.decision_lifetime = config->has_decision_lifetime
+                                         ? config->decision_lifetime
+                                         : VB_DEFAULT_DECISION_LIFETIME;
+  options->authz.polkit_timeout = config->has_polkit_timeout ? config->polkit_timeout
+                                                             : VB_DEFAULT_POLKIT_TIMEOUT;
   if (command_line->connect != NULL)
     options->connections = parse_connections (command_line->connect, error);
   else if (config->connections != NULL)
@@ -232,4 +241,6 @@ vb_options_clear (VbOptions *options)
 {
   g_clear_pointer (&options->connections, g_ptr_array_unref);
   g_clear_pointer (&options->config_file, g_free);
+  g_clear_pointer (&options->trusted_group, g_free);
+  options->authz.trusted_group = NULL;
 }

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "authz.h"
 #include "settings.h"
 
 typedef struct {
@@ -13,6 +14,8 @@ typedef struct {
   guint idle_timeout;       /* seconds; 0: never exit when idle */
   guint shutdown_timeout;   /* seconds SIGTERM waits for calls in flight */
   char *config_file;        /* the file read; NULL when there was none */
+  char *trusted_group;      /* [authorization]; "" for nobody */
+  VbAuthzSettings authz;    /* points into the above */
   gboolean show_version;
 } VbOptions;
 

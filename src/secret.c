@@ -157,6 +157,7 @@ const VbInterface vb_secret_interface = {
   .name = "org.libvirt.Secret",
   .kind = SECRET_KIND,
   .get_permission = "secret:read",
+  .list_permission = "secret:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = secret_methods,
   .properties = secret_properties,

@@ -230,6 +230,7 @@ const VbInterface vb_domain_snapshot_interface = {
   .name = "org.libvirt.DomainSnapshot",
   .kind = SNAPSHOT_KIND,
   .get_permission = "domain:read",
+  .list_permission = "domain:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = snapshot_methods,
   .properties = snapshot_properties,

@@ -262,6 +262,7 @@ const VbInterface vb_storage_pool_interface = {
   .name = "org.libvirt.StoragePool",
   .kind = STORAGE_POOL_KIND,
   .get_permission = "storage-pool:read",
+  .list_permission = "storage-pool:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = storage_pool_methods,
   .properties = storage_pool_properties,

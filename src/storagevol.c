@@ -314,6 +314,7 @@ const VbInterface vb_storage_vol_interface = {
   .name = "org.libvirt.StorageVol",
   .kind = STORAGE_VOL_KIND,
   .get_permission = "storage-vol:read",
+  .list_permission = "storage-vol:getattr",
   .get_cost = VB_COST_INSTANT,
   .methods = storage_vol_methods,
   .properties = storage_vol_properties,

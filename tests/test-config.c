@@ -66,6 +66,11 @@ assert_connection (const VbOptions *options, guint index, const char *name,
   "timeout=30\n" \
   "shutdown-timeout = 5  \n" \
   "\n" \
+  "[authorization]\n" \
+  "trusted-group = wheel\n" \
+  "decision-lifetime = 0\n" \
+  "polkit-timeout = 3\n" \
+  "\n" \
   "[connections]\n" \
   "Test = test:///default\n" \
   "host2 = qemu+ssh://root@host2/system?keyfile=/etc/virtbus/id\n"
@@ -86,6 +91,9 @@ test_valid_file (ConfigFixture *f, gconstpointer data)
   g_assert_cmpuint (options.threads, ==, 8);
   g_assert_cmpuint (options.idle_timeout, ==, 30);
   g_assert_cmpuint (options.shutdown_timeout, ==, 5);
+  g_assert_cmpstr (options.authz.trusted_group, ==, "wheel");
+  g_assert_cmpuint (options.authz.decision_lifetime, ==, 0);
+  g_assert_cmpuint (options.authz.polkit_timeout, ==, 3);
   /* in the file's order, the URI whole after the first '=' */
   g_assert_cmpuint (options.connections->len, ==, 2);
   assert_connection (&options, 0, "Test", "test:///default");
@@ -126,6 +134,9 @@ test_partial_file_keeps_defaults (ConfigFixture *f, gconstpointer data)
   g_assert_cmpuint (options.threads, ==, 6);
   g_assert_cmpuint (options.idle_timeout, ==, VB_DEFAULT_IDLE_TIMEOUT);
   g_assert_cmpuint (options.shutdown_timeout, ==, VB_DEFAULT_SHUTDOWN_TIMEOUT);
+  g_assert_cmpstr (options.authz.trusted_group, ==, VB_DEFAULT_TRUSTED_GROUP);
+  g_assert_cmpuint (options.authz.decision_lifetime, ==, VB_DEFAULT_DECISION_LIFETIME);
+  g_assert_cmpuint (options.authz.polkit_timeout, ==, VB_DEFAULT_POLKIT_TIMEOUT);
   g_assert_cmpuint (options.connections->len, ==, defaults->len);
   assert_connection (&options, 3, "QEMU", "qemu:///system");
   vb_options_clear (&options);
@@ -287,8 +298,8 @@ static void
 test_malformed_service (ConfigFixture *f, gconstpointer data)
 {
   assert_refused (f, "[service]\nthreads=4\n\n[sevrice]\ntimeout=1\n",
-                  "FILE:4: [sevrice]: unknown group (virtbusd reads [service] and "
-                  "[connections])");
+                  "FILE:4: [sevrice]: unknown group (virtbusd reads [service], "
+                  "[authorization] and [connections])");
   assert_refused (f, "[service]\nthread=4\n",
                   "FILE:2: [service] thread: unknown key (virtbusd reads threads, "
                   "timeout and shutdown-timeout)");
@@ -316,6 +327,44 @@ test_malformed_service (ConfigFixture *f, gconstpointer data)
   assert_refused (f, "[service]\nthreads=4\n[connections]\nA=test:///default\n"
                      "[service]\nthreads=5\n",
                   "FILE:6: [service] threads: given twice (first on line 2)");
+}
+
+/* An empty trusted-group trusts nobody but root: a way to have polkit
+ * asked for every caller. */
+static void
+test_authorization_without_trusted_group (ConfigFixture *f, gconstpointer data)
+{
+  const char *const args[] = { "virtbusd", "--system", "--config", f->path, NULL };
+  VbOptions options = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  write_config (f, "[authorization]\ntrusted-group =\n");
+  g_assert_true (parse (args, &options, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (options.authz.trusted_group, ==, "");
+  vb_options_clear (&options);
+}
+
+static void
+test_malformed_authorization (ConfigFixture *f, gconstpointer data)
+{
+  assert_refused (f, "[authorization]\ntrusted_group=libvirt\n",
+                  "FILE:2: [authorization] trusted_group: unknown key (virtbusd reads "
+                  "trusted-group, decision-lifetime and polkit-timeout)");
+  assert_refused (f, "[authorization]\ntrusted-group=libvirt,wheel\n",
+                  "FILE:2: [authorization] trusted-group: not a group name (expected a "
+                  "name such as libvirt, or nothing to trust nobody but root)");
+  assert_refused (f, "[authorization]\ndecision-lifetime=301\n",
+                  "FILE:2: [authorization] decision-lifetime: expects a whole number from "
+                  "0 to 300, got '301'");
+  assert_refused (f, "[authorization]\ndecision-lifetime=-1\n",
+                  "FILE:2: [authorization] decision-lifetime: expects a whole number from "
+                  "0 to 300, got '-1'");
+  assert_refused (f, "[authorization]\npolkit-timeout=0\n",
+                  "FILE:2: [authorization] polkit-timeout: expects a whole number from "
+                  "1 to 600, got '0'");
+  assert_refused (f, "[authorization]\npolkit-timeout=10\npolkit-timeout=11\n",
+                  "FILE:3: [authorization] polkit-timeout: given twice (first on line 2)");
 }
 
 static void
@@ -376,6 +425,8 @@ main (int argc, char **argv)
   ADD ("malformed/syntax", test_malformed_syntax);
   ADD ("malformed/service", test_malformed_service);
   ADD ("malformed/connections", test_malformed_connections);
+  ADD ("authorization-without-trusted-group", test_authorization_without_trusted_group);
+  ADD ("malformed/authorization", test_malformed_authorization);
   ADD ("daemon-serves-file-connections", test_daemon_serves_file_connections);
 #undef ADD
 
