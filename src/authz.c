@@ -92,9 +92,11 @@ static void
 answer_identified (const char *sender, const Caller *caller, const GError *error)
 {
   g_autoptr(GPtrArray) tasks = NULL;
+  g_autofree char *name = NULL;
 
-  if (identifying == NULL || !g_hash_table_steal_extended (identifying, sender, NULL,
-                                                           (gpointer *) &tasks))
+  if (identifying == NULL ||
+      !g_hash_table_steal_extended (identifying, sender, (gpointer *) &name,
+                                    (gpointer *) &tasks))
     return;
   for (guint i = 0; i < tasks->len; i++)
     {
