@@ -7,6 +7,10 @@
 #include "errors.h"
 
 #define POLKIT_NAME "org.freedesktop.PolicyKit1"
+/* Questions to the bus about callers in flight at once: with polkit's
+ * checks (authz-queue.h) well below the bus's limit of pending replies on
+ * one connection (dbus-daemon: 128), however many new callers arrive. */
+#define MAX_IDENTIFICATIONS 64
 
 /* Who a caller is, as the bus told us. */
 typedef struct {
@@ -23,6 +27,8 @@ static gid_t trusted_gid;
 static GMutex caller_lock;
 static GHashTable *callers;
 static GHashTable *identifying;        /* unique name -> GPtrArray of GTask */
+static GQueue unasked;                 /* names waiting to be asked about */
+static guint n_asked;                  /* questions in flight */
 static guint name_owner_subscription;
 static guint polkit_changed_subscription;
 
@@ -110,6 +116,8 @@ answer_identified (const char *sender, const Caller *caller, const GError *error
     }
 }
 
+static void ask_bus_next (void);
+
 static void
 on_caller_credentials (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -120,6 +128,8 @@ on_caller_credentials (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(GVariant) credentials = NULL;
   Caller caller = { 0 };
 
+  n_asked--;
+  ask_bus_next ();
   if (reply != NULL)
     {
       credentials = g_variant_get_child_value (reply, 0);
@@ -163,11 +173,24 @@ vb_authz_identify_caller_async (const char *sender, GAsyncReadyCallback callback
   waiting = g_ptr_array_new ();
   g_ptr_array_add (waiting, task);
   g_hash_table_insert (identifying, g_strdup (sender), waiting);
-  g_dbus_connection_call (authz_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionCredentials",
-                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_credentials,
-                          g_strdup (sender));
+  g_queue_push_tail (&unasked, g_strdup (sender));
+  ask_bus_next ();
+}
+
+static void
+ask_bus_next (void)
+{
+  while (n_asked < MAX_IDENTIFICATIONS && !g_queue_is_empty (&unasked))
+    {
+      char *sender = g_queue_pop_head (&unasked);
+
+      n_asked++;
+      g_dbus_connection_call (authz_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                              "org.freedesktop.DBus", "GetConnectionCredentials",
+                              g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
+                              G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_credentials,
+                              sender);
+    }
 }
 
 VbCallerKind
@@ -274,6 +297,8 @@ vb_authz_shutdown (void)
   g_dbus_connection_signal_unsubscribe (authz_bus, polkit_changed_subscription);
   name_owner_subscription = polkit_changed_subscription = 0;
   vb_decisions_shutdown ();
+  g_queue_clear_full (&unasked, g_free);
+  n_asked = 0;
   g_clear_pointer (&identifying, g_hash_table_unref);
   g_mutex_lock (&caller_lock);
   g_clear_pointer (&callers, g_hash_table_unref);
