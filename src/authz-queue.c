@@ -223,19 +223,20 @@ static gboolean
 on_request_timeout (gpointer data)
 {
   Request *request = data;
-  g_autofree char *reason = g_strdup_printf ("polkit did not answer within %u s",
-                                             request->interactive ? VB_POLKIT_INTERACTIVE_TIMEOUT
-                                                                  : timeout_seconds);
+  gboolean interactive = request->interactive;
+  guint seconds = interactive ? VB_POLKIT_INTERACTIVE_TIMEOUT : timeout_seconds;
+  g_autofree char *reason = g_strdup_printf ("polkit did not answer within %u s", seconds);
   g_autoptr(GError) error = refusal (request, G_DBUS_ERROR_ACCESS_DENIED, reason);
 
   request->timeout_id = 0;
   g_warning ("polkit did not answer a check of %s for %s within %u s: refused",
-             request->action, request->sender,
-             request->interactive ? VB_POLKIT_INTERACTIVE_TIMEOUT : timeout_seconds);
+             request->action, request->sender, seconds);
+  /* (The request may be gone after this, if polkit's library calls back
+   * at once.) */
   abandon_sent_request (request, g_error_copy (error));
   /* polkitd is not answering: the checks behind this one would each wait
    * as long again. */
-  if (!request->interactive)
+  if (!interactive)
     end_requests (is_waiting, NULL, error);
   pump ();
   return G_SOURCE_REMOVE;
@@ -320,11 +321,20 @@ on_authority (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *reason =
           timed_out ? g_strdup_printf ("polkit did not answer within %u s", timeout_seconds)
                     : g_strdup_printf ("cannot reach polkit: %s", error->message);
-      g_autoptr(GError) refused = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                               "Not authorized: %s", reason);
+      g_autofree gpointer *waiting = NULL;
+      guint n = 0;
 
       g_warning ("polkit: %s", reason);
-      end_requests (is_any, NULL, refused);
+      /* None was sent: each is refused naming its own action. */
+      waiting = g_hash_table_get_keys_as_array (requests, &n);
+      for (guint i = 0; i < n; i++)
+        {
+          Request *request = waiting[i];
+
+          if (!request->answered)
+            drop_waiting_request (request,
+                                  refusal (request, G_DBUS_ERROR_ACCESS_DENIED, reason));
+        }
       return;
     }
   authority = found;
