@@ -53,9 +53,15 @@ typedef struct {
   guint extra_flags;
   const char *extra_flags_name;
   const char *extra_permission;
+  /* Or checked as well when @needs_extra says the call's arguments need
+   * it (described by @extra_when for the docs).  Written with
+   * VB_ARG_PERMISSION. */
+  gboolean (*needs_extra) (GVariant *args);
+  const char *extra_when;
 } VbMethod;
 
 #define VB_FLAG_PERMISSION(flags, permission) (flags), #flags, (permission)
+#define VB_ARG_PERMISSION(needs, when, permission) 0, NULL, (permission), (needs), (when)
 
 typedef struct {
   const char *name;          /* D-Bus property */

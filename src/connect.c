@@ -114,6 +114,19 @@ connect_get_cpu_model_names (VbCall *call, GVariant *args, GError **error)
   return g_variant_new ("(as)", &builder);
 }
 
+/* libvirt's ACL asks connect:write of virConnectGetDomainCapabilities
+ * because the caller may name any emulator binary, which libvirtd then
+ * runs to probe it.  Without one, libvirt answers for the emulator its
+ * own capabilities name for the architecture and machine: host facts
+ * like GetCapabilities' (connect:read), which Cockpit's Virtual Machines
+ * page reads for every VM it lists.  So only naming a binary needs write
+ * (docs/authorization.md). */
+static gboolean
+domain_capabilities_names_emulator (GVariant *args)
+{
+  return *vb_arg_string (args, 0) != '\0';
+}
+
 static GVariant *
 connect_get_domain_capabilities (VbCall *call, GVariant *args, GError **error)
 {
@@ -838,7 +851,9 @@ static const VbMethod connect_methods[] = {
   { "GetAllDomainStats", connect_get_all_domain_stats, "connect:search-domains", SLOW },
   { "GetCapabilities", connect_get_capabilities, "connect:read", CHEAP },
   { "GetCPUModelNames", connect_get_cpu_model_names, "connect:read", CHEAP },
-  { "GetDomainCapabilities", connect_get_domain_capabilities, "connect:write", SLOW },
+  { "GetDomainCapabilities", connect_get_domain_capabilities, "connect:read", SLOW,
+    VB_ARG_PERMISSION (domain_capabilities_names_emulator, "a non-empty `emulatorbin`",
+                       "connect:write") },
   { "GetSysinfo", connect_get_sysinfo, "connect:read", CHEAP },
   { "InterfaceChangeBegin", connect_interface_change_begin, "connect:interface-transaction", SLOW },
   { "InterfaceChangeCommit", connect_interface_change_commit, "connect:interface-transaction", SLOW },

@@ -167,8 +167,9 @@ set_call_permissions (VbPendingCall *pending)
     {
     case VB_OPERATION_METHOD:
       pending->permissions[0] = method->permission;
-      if (method->extra_flags != 0 &&
-          (method_call_flags (pending->args) & method->extra_flags) != 0)
+      if ((method->extra_flags != 0 &&
+           (method_call_flags (pending->args) & method->extra_flags) != 0) ||
+          (method->needs_extra != NULL && method->needs_extra (pending->args)))
         {
           pending->permissions[1] = method->extra_permission;
           if (permission_is_read_secure (method->extra_permission))

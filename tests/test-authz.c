@@ -73,11 +73,18 @@ all_calls (const char *(*path_for) (const VbInterface *iface))
       for (const VbMethod *m = iface->methods; m->name != NULL; m++)
         {
           GDBusMethodInfo *method = g_dbus_interface_info_lookup_method (info, m->name);
+          GVariant *args = NULL;
 
           g_assert_nonnull (method);
-          g_ptr_array_add (calls, vb_test_call_new (path, iface->name, m->name,
-                                            vb_test_filler_args (method, "x", 0),
-                                            m->permission));
+          args = g_variant_ref_sink (vb_test_filler_args (method, "x", 0));
+          /* Arguments that need a second permission: the stricter one is
+           * what the call is refused for. */
+          g_ptr_array_add (calls, vb_test_call_new (path, iface->name, m->name, args,
+                                                    m->needs_extra != NULL &&
+                                                            m->needs_extra (args)
+                                                        ? m->extra_permission
+                                                        : m->permission));
+          g_variant_unref (args);
         }
       g_ptr_array_add (calls, vb_test_call_new (path, "org.freedesktop.DBus.Properties", "GetAll",
                                         g_variant_new ("(s)", iface->name),
@@ -266,6 +273,33 @@ test_secure_xml_without_read_secure (void)
     }
 }
 
+/* Host facts a reader may have (Cockpit reads them for every VM it lists),
+ * unless the caller names an emulator binary for libvirtd to run: that
+ * needs connect:write, as libvirt's ACL says of the whole call. */
+static void
+test_domain_capabilities_for_readers (void)
+{
+  g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vb_test_call_free);
+  VbTestCall *host_emulator, *named_emulator;
+
+  host_emulator = vb_test_call_new (
+      VB_AUTHZ_CONNECT_PATH, "org.libvirt.Connect", "GetDomainCapabilities",
+      g_variant_new ("(ssssu)", "", "x86_64", "", "", 0), "connect:read");
+  named_emulator = vb_test_call_new (
+      VB_AUTHZ_CONNECT_PATH, "org.libvirt.Connect", "GetDomainCapabilities",
+      g_variant_new ("(ssssu)", "/usr/bin/true", "x86_64", "", "", 0), "connect:write");
+  g_ptr_array_add (calls, host_emulator);
+  g_ptr_array_add (calls, named_emulator);
+
+  vb_call_as (USER_PLAIN, calls, FALSE);
+  vb_assert_allowed (host_emulator);
+  vb_assert_denied (named_emulator);
+  vb_call_as (USER_ADMIN, calls, FALSE);
+  vb_assert_allowed (host_emulator);
+  vb_assert_allowed (named_emulator);
+}
+
 static void
 test_root_is_allowed (void)
 {
@@ -444,6 +478,8 @@ add_tests (void)
                    test_user_outside_libvirt_interactive);
   g_test_add_func ("/authz/secure-xml/answered-without-secrets-to-readers",
                    test_secure_xml_without_read_secure);
+  g_test_add_func ("/authz/domain-capabilities/readers-without-emulator-path",
+                   test_domain_capabilities_for_readers);
   g_test_add_func ("/authz/rule/web1-start-and-stop", test_web_user_starts_and_stops_web1_only);
   g_test_add_func ("/authz/rule/everything-else-refused", test_web_user_refused_everything_else);
   g_test_add_func ("/authz/rule/challenge", test_challenge_without_and_with_interaction);

@@ -137,8 +137,11 @@ actions_used_by_tables (void)
       for (const VbMethod *m = (*i)->methods; m->name != NULL; m++)
         {
           add_permission (used, m->permission);
-          g_assert_true ((m->extra_flags != 0) == (m->extra_permission != NULL));
+          g_assert_true ((m->extra_flags != 0 || m->needs_extra != NULL) ==
+                         (m->extra_permission != NULL));
           g_assert_true ((m->extra_flags != 0) == (m->extra_flags_name != NULL));
+          g_assert_true ((m->needs_extra != NULL) == (m->extra_when != NULL));
+          g_assert_false (m->extra_flags != 0 && m->needs_extra != NULL);
           if (m->extra_permission != NULL)
             add_permission (used, m->extra_permission);
         }
@@ -202,7 +205,7 @@ append_row (GString *table, const char *iface, const char *member, const char *p
     {
       g_autofree char *extra_action = vb_authz_action_id (extra_permission);
 
-      extra = g_strdup_printf ("with `%s`: also `%s`", flags_name, extra_action);
+      extra = g_strdup_printf ("with %s: also `%s`", flags_name, extra_action);
     }
   g_string_append_printf (table, "| %s | %s | `%s` | %s |\n", iface, member, action,
                           extra != NULL ? extra : "");
@@ -220,7 +223,7 @@ authorization_table (void)
       "Each call through `org.libvirt` on the system bus needs the action on its row\n"
       "(see [authorization.md](authorization.md)). Properties.Get and GetAll need the\n"
       "interface's read action; Properties.Set needs the action on the property's row.\n\n"
-      "| Interface | Member | Action | Flags that need more |\n"
+      "| Interface | Member | Action | Arguments that need more |\n"
       "|---|---|---|---|\n");
 
   for (const VbInterface *const *i = vb_bus_interfaces (); *i != NULL; i++)
@@ -228,8 +231,13 @@ authorization_table (void)
       const VbInterface *iface = *i;
 
       for (const VbMethod *m = iface->methods; m->name != NULL; m++)
-        append_row (table, iface->name, m->name, m->permission, m->extra_flags_name,
-                    m->extra_permission);
+        {
+          g_autofree char *when = m->extra_flags_name != NULL
+                                      ? g_strdup_printf ("`%s`", m->extra_flags_name)
+                                      : g_strdup (m->extra_when);
+
+          append_row (table, iface->name, m->name, m->permission, when, m->extra_permission);
+        }
       append_row (table, iface->name, "Properties.Get, Properties.GetAll",
                   iface->get_permission, NULL, NULL);
       for (const VbProperty *p = iface->properties; p->name != NULL; p++)
