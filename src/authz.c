@@ -308,16 +308,37 @@ vb_authz_shutdown (void)
 
 /* ---- decisions ----------------------------------------------------------- */
 
+/* The action of @permission, made once: the gate asks for it on every
+ * call polkit judges.  The permissions are the tables' static strings. */
+static const char *
+cached_action_id (const char *permission)
+{
+  static GMutex lock;
+  static GHashTable *actions;   /* permission -> action id */
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+  const char *action;
+
+  if (actions == NULL)
+    actions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  action = g_hash_table_lookup (actions, permission);
+  if (action == NULL)
+    {
+      char *made = vb_authz_action_id (permission);
+
+      g_hash_table_insert (actions, g_strdup (permission), made);
+      action = made;
+    }
+  return action;
+}
+
 VbDecision
 vb_authz_reused_decision (const char *sender, const char *permission, GHashTable *details)
 {
-  g_autofree char *action = NULL;
   g_autoptr(GBytes) key = NULL;
 
   if (!vb_decisions_enabled ())
     return VB_DECISION_UNKNOWN;
-  action = vb_authz_action_id (permission);
-  key = vb_decision_key_new (action, details);
+  key = vb_decision_key_new (cached_action_id (permission), details);
   return vb_decisions_lookup (sender, key);
 }
 
