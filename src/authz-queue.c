@@ -34,12 +34,24 @@ static GQueue turns;                  /* uids with waiting requests, in turn */
 static GHashTable *in_flight_per_uid; /* uid -> count */
 static guint n_in_flight;
 
+/* What a uid may still ask without waiting (see authz-queue.h). */
+typedef struct {
+  double checks;
+  gint64 refilled;           /* monotonic µs */
+} Allowance;
+
+static guint checks_per_second;       /* 0: no limit */
+static GHashTable *allowances;        /* uid -> Allowance */
+static guint refill_id;               /* pumps once a check is allowed again */
+
 static void pump (void);
 
 void
-vb_polkit_queue_init (guint timeout)
+vb_polkit_queue_init (guint timeout, guint rate)
 {
   timeout_seconds = timeout;
+  checks_per_second = rate;
+  allowances = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   requests = g_hash_table_new (NULL, NULL);
   joinable = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   queues = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
@@ -269,6 +281,57 @@ uid_has_room (guint32 uid)
          VB_POLKIT_MAX_CHECKS_PER_USER;
 }
 
+/* @uid's allowance, refilled for the time since it was last looked at. */
+static Allowance *
+allowance_of (guint32 uid)
+{
+  double burst = (double) checks_per_second * VB_POLKIT_BURST_SECONDS;
+  gint64 now = g_get_monotonic_time ();
+  Allowance *allowance = g_hash_table_lookup (allowances, uid_key (uid));
+
+  if (allowance == NULL)
+    {
+      allowance = g_new (Allowance, 1);
+      allowance->checks = burst;
+      allowance->refilled = now;
+      g_hash_table_insert (allowances, uid_key (uid), allowance);
+    }
+  allowance->checks = MIN (burst, allowance->checks + (double) (now - allowance->refilled) *
+                                                          checks_per_second / G_USEC_PER_SEC);
+  allowance->refilled = now;
+  return allowance;
+}
+
+static gboolean
+on_refill (gpointer data)
+{
+  refill_id = 0;
+  pump ();
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether @request, next in its uid's queue, may be sent now; takes one
+ * check from the uid's allowance when it may. */
+static gboolean
+may_send (Request *request)
+{
+  Allowance *allowance;
+
+  if (!uid_has_room (request->uid))
+    return FALSE;
+  if (checks_per_second == 0 || request->interactive)
+    return TRUE;
+  allowance = allowance_of (request->uid);
+  if (allowance->checks < 1.0)
+    {
+      if (refill_id == 0)
+        refill_id = g_timeout_add (MAX (1, 1000 / checks_per_second), on_refill, NULL);
+      return FALSE;
+    }
+  allowance->checks -= 1.0;
+  return TRUE;
+}
+
 /* Sends what the caps allow, one request per uid in turn. */
 static void
 send_in_turn (void)
@@ -283,10 +346,9 @@ send_in_turn (void)
       for (guint i = 0; i < n_turns && n_in_flight < VB_POLKIT_MAX_CHECKS; i++)
         {
           gpointer key = g_queue_pop_head (&turns);
-          guint32 uid = GPOINTER_TO_UINT (key) - 1;
           GQueue *queue = g_hash_table_lookup (queues, key);
 
-          if (uid_has_room (uid) && !g_queue_is_empty (queue))
+          if (!g_queue_is_empty (queue) && may_send (g_queue_peek_head (queue)))
             {
               send_request (g_queue_pop_head (queue));
               sent = TRUE;
@@ -511,6 +573,8 @@ vb_polkit_queue_shutdown (void)
   g_clear_pointer (&joinable, g_hash_table_unref);
   g_clear_pointer (&queues, g_hash_table_unref);
   g_clear_pointer (&in_flight_per_uid, g_hash_table_unref);
+  g_clear_pointer (&allowances, g_hash_table_unref);
+  g_clear_handle_id (&refill_id, g_source_remove);
   g_queue_clear (&turns);
   g_clear_object (&authority);
 }

@@ -10,6 +10,14 @@
  * are one polkit call, when reuse is on (authz-decisions.h), and what
  * polkit answers without interaction is kept there.
  *
+ * polkitd's time is shared too: a uid may start at most a set number of
+ * checks per second, sustained, after a burst of VB_POLKIT_BURST_SECONDS
+ * worth (a token bucket per uid): a page loading asks hundreds of
+ * questions at once and gets them at polkitd's speed, while a user who
+ * keeps asking about ever new objects cannot keep polkitd, and with it a
+ * core of the machine, busy for everyone else.  Interactive checks are
+ * not counted.
+ *
  * A check polkit has not answered within the configured time fails
  * closed; so do the checks still waiting at that moment, rather than
  * each wait for its own turn to time out.  Interactive checks (polkit may
@@ -26,8 +34,10 @@
 #define VB_POLKIT_MAX_CHECKS 32
 #define VB_POLKIT_MAX_CHECKS_PER_USER 4
 #define VB_POLKIT_INTERACTIVE_TIMEOUT 300
+#define VB_POLKIT_BURST_SECONDS 20
 
-void vb_polkit_queue_init (guint timeout_seconds);
+/* @checks_per_second: per uid, sustained; 0 for no limit. */
+void vb_polkit_queue_init (guint timeout_seconds, guint checks_per_second);
 /* Fails every check queued or in flight (NoServer: virtbusd is stopping)
  * and waits until polkit's library has let go of them. */
 void vb_polkit_queue_shutdown (void);

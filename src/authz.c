@@ -271,7 +271,7 @@ vb_authz_init (GDBusConnection *bus, const VbAuthzSettings *settings)
   g_mutex_unlock (&caller_lock);
   identifying = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   vb_decisions_init (settings->decision_lifetime);
-  vb_polkit_queue_init (settings->polkit_timeout);
+  vb_polkit_queue_init (settings->polkit_timeout, settings->polkit_rate);
   name_owner_subscription = g_dbus_connection_signal_subscribe (
       bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
       "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE,

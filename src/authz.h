@@ -26,11 +26,14 @@
 #define VB_MAX_DECISION_LIFETIME 300
 #define VB_DEFAULT_POLKIT_TIMEOUT 10
 #define VB_MAX_POLKIT_TIMEOUT 600
+#define VB_DEFAULT_POLKIT_CHECKS_PER_SECOND 50
+#define VB_MAX_POLKIT_CHECKS_PER_SECOND 100000
 
 typedef struct {
   const char *trusted_group;   /* NULL or "": nobody but root is trusted */
   guint decision_lifetime;     /* seconds; 0: polkit's answers not reused */
   guint polkit_timeout;        /* seconds a check may take */
+  guint polkit_rate;           /* checks a uid may start per second; 0: no limit */
 } VbAuthzSettings;
 
 typedef enum {

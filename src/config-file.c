@@ -48,6 +48,8 @@ static const NumberKey authorization_keys[] = {
   { "polkit-timeout", 1, VB_MAX_POLKIT_TIMEOUT,
     G_STRUCT_OFFSET (VbConfig, has_polkit_timeout),
     G_STRUCT_OFFSET (VbConfig, polkit_timeout) },
+  { "polkit-checks-per-second", 0, VB_MAX_POLKIT_CHECKS_PER_SECOND,
+    G_STRUCT_OFFSET (VbConfig, has_polkit_rate), G_STRUCT_OFFSET (VbConfig, polkit_rate) },
   { NULL }
 };
 
@@ -358,7 +360,8 @@ read_authorization (const ConfigSource *source, GKeyFile *key_file, VbConfig *co
                     GError **error)
 {
   return read_group (source, key_file, AUTHORIZATION_GROUP, authorization_keys,
-                     "trusted-group, decision-lifetime and polkit-timeout",
+                     "trusted-group, decision-lifetime, polkit-timeout and "
+                     "polkit-checks-per-second",
                      read_trusted_group, TRUSTED_GROUP_KEY, config, error);
 }
 

@@ -9,6 +9,7 @@
  *   trusted-group = libvirt   callers in this group skip polkit ("": none)
  *   decision-lifetime = 5     seconds polkit's answers are reused (0: never)
  *   polkit-timeout = 10       seconds a polkit check may take
+ *   polkit-checks-per-second = 50   per uid, sustained (0: no limit)
  *
  *   [connections]
  *   QEMU = qemu:///system  one line per /org/libvirt/<NAME>; replaces the
@@ -33,6 +34,8 @@ typedef struct {
   guint decision_lifetime;
   gboolean has_polkit_timeout;
   guint polkit_timeout;
+  gboolean has_polkit_rate;
+  guint polkit_rate;
   GPtrArray *connections;   /* of VbConnSpec; NULL without [connections] */
 } VbConfig;
 

@@ -199,6 +199,8 @@ merge (const CommandLine *command_line, VbConfig *config, VbOptions *options,
                                          : VB_DEFAULT_DECISION_LIFETIME;
   options->authz.polkit_timeout = config->has_polkit_timeout ? config->polkit_timeout
                                                              : VB_DEFAULT_POLKIT_TIMEOUT;
+  options->authz.polkit_rate = config->has_polkit_rate ? config->polkit_rate
+                                                       : VB_DEFAULT_POLKIT_CHECKS_PER_SECOND;
   if (command_line->connect != NULL)
     options->connections = parse_connections (command_line->connect, error);
   else if (config->connections != NULL)

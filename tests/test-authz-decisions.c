@@ -459,6 +459,65 @@ test_300_calls_in_flight_all_answered (void)
                                    g_variant_new ("(u)", 0), "()"));
 }
 
+/* polkit-checks-per-second = 2, so a burst of 40: 50 reads of different
+ * objects by one user are checked, the first 40 at once and the other 10
+ * at about two a second, and every one is answered; meanwhile another
+ * user's read is checked at once (the allowance is per uid). */
+#define N_RATE_DOMAINS 50
+
+static double seconds_since (gint64 start);
+
+static void
+test_checks_per_second_per_uid (void)
+{
+  g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) batch = new_calls ();
+  g_autoptr(VbHelper) plain = NULL, web = NULL;
+  g_autoptr(VbTestCall) web_read = NULL;
+  gint64 start, web_start;
+  double elapsed, web_elapsed;
+  guint mark;
+
+  vb_authz_world_use_config ("[authorization]\npolkit-checks-per-second = 2\n");
+  for (int i = 0; i < N_RATE_DOMAINS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("rate%02d", i);
+      char *path = vb_authz_define_domain (name);
+
+      g_ptr_array_add (domains, path);
+      g_ptr_array_add (batch, vb_test_call_domain_name (path));
+    }
+  plain = vb_client_new (USER_PLAIN);
+  web = vb_client_new (USER_WEB);
+  web_read = vb_test_call_domain_name (world.web1);
+
+  mark = vb_polkit_monitor_mark (monitor);
+  start = g_get_monotonic_time ();
+  vb_client_send_batch (plain, batch, FALSE);
+  wait_for_reads_checked (mark, 40);
+  g_assert_cmpfloat (seconds_since (start), <, 4.0);
+  web_start = g_get_monotonic_time ();
+  call_once (web, web_read);
+  web_elapsed = seconds_since (web_start);
+  vb_client_receive_batch (plain, batch);
+  elapsed = seconds_since (start);
+  assert_all_answered (batch);
+  g_test_message ("50 reads answered in %.2f s; the other user's in %.2f s", elapsed,
+                  web_elapsed);
+  g_assert_cmpuint (vb_polkit_monitor_count (monitor, mark, READ_ACTION, NULL, -1), ==,
+                    N_RATE_DOMAINS + 1);
+  /* 10 checks past the burst at 2 a second (GLib's timers may run a
+   * little early; the first of them may come at once). */
+  g_assert_cmpfloat (elapsed, >=, 4.0);
+  g_assert_cmpfloat (elapsed, <, 20.0);
+  g_assert_cmpfloat (web_elapsed, <, 2.0);
+
+  for (guint i = 0; i < domains->len; i++)
+    g_variant_unref (vb_test_call (&world.fixture, g_ptr_array_index (domains, i),
+                                   "org.libvirt.Domain", "Undefine",
+                                   g_variant_new ("(u)", 0), "()"));
+}
+
 /* ---- polkitd stopped ----------------------------------------------------- */
 
 #define N_STALLED_CALLS 10
@@ -638,6 +697,8 @@ add_tests (void)
   g_test_add_func ("/authz-decisions/interaction/never-reused", test_interaction_never_reused);
   g_test_add_func ("/authz-decisions/load/300-calls-in-flight-all-answered",
                    test_300_calls_in_flight_all_answered);
+  g_test_add_func ("/authz-decisions/load/checks-per-second-per-uid",
+                   test_checks_per_second_per_uid);
   g_test_add_func ("/authz-decisions/polkit-timeout/stopped-polkitd-fails-closed-in-time",
                    test_stopped_polkitd_fails_closed_in_time);
   g_test_add_func ("/authz-decisions/polkit-timeout/stopped-polkitd-at-first-check",

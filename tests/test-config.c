@@ -70,6 +70,7 @@ assert_connection (const VbOptions *options, guint index, const char *name,
   "trusted-group = wheel\n" \
   "decision-lifetime = 0\n" \
   "polkit-timeout = 3\n" \
+  "polkit-checks-per-second = 0\n" \
   "\n" \
   "[connections]\n" \
   "Test = test:///default\n" \
@@ -94,6 +95,7 @@ test_valid_file (ConfigFixture *f, gconstpointer data)
   g_assert_cmpstr (options.authz.trusted_group, ==, "wheel");
   g_assert_cmpuint (options.authz.decision_lifetime, ==, 0);
   g_assert_cmpuint (options.authz.polkit_timeout, ==, 3);
+  g_assert_cmpuint (options.authz.polkit_rate, ==, 0);
   /* in the file's order, the URI whole after the first '=' */
   g_assert_cmpuint (options.connections->len, ==, 2);
   assert_connection (&options, 0, "Test", "test:///default");
@@ -137,6 +139,7 @@ test_partial_file_keeps_defaults (ConfigFixture *f, gconstpointer data)
   g_assert_cmpstr (options.authz.trusted_group, ==, VB_DEFAULT_TRUSTED_GROUP);
   g_assert_cmpuint (options.authz.decision_lifetime, ==, VB_DEFAULT_DECISION_LIFETIME);
   g_assert_cmpuint (options.authz.polkit_timeout, ==, VB_DEFAULT_POLKIT_TIMEOUT);
+  g_assert_cmpuint (options.authz.polkit_rate, ==, VB_DEFAULT_POLKIT_CHECKS_PER_SECOND);
   g_assert_cmpuint (options.connections->len, ==, defaults->len);
   assert_connection (&options, 3, "QEMU", "qemu:///system");
   vb_options_clear (&options);
@@ -350,7 +353,11 @@ test_malformed_authorization (ConfigFixture *f, gconstpointer data)
 {
   assert_refused (f, "[authorization]\ntrusted_group=libvirt\n",
                   "FILE:2: [authorization] trusted_group: unknown key (virtbusd reads "
-                  "trusted-group, decision-lifetime and polkit-timeout)");
+                  "trusted-group, decision-lifetime, polkit-timeout and "
+                  "polkit-checks-per-second)");
+  assert_refused (f, "[authorization]\npolkit-checks-per-second=100001\n",
+                  "FILE:2: [authorization] polkit-checks-per-second: expects a whole "
+                  "number from 0 to 100000, got '100001'");
   assert_refused (f, "[authorization]\ntrusted-group=libvirt,wheel\n",
                   "FILE:2: [authorization] trusted-group: not a group name (expected a "
                   "name such as libvirt, or nothing to trust nobody but root)");

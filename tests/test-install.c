@@ -651,7 +651,8 @@ test_shipped_config (void)
   g_assert_true (vb_config_load (&shipped, path, TRUE, &error));
   g_assert_no_error (error);
   g_assert_false (shipped.has_threads || shipped.has_timeout || shipped.has_shutdown_timeout);
-  g_assert_false (shipped.has_decision_lifetime || shipped.has_polkit_timeout);
+  g_assert_false (shipped.has_decision_lifetime || shipped.has_polkit_timeout ||
+                  shipped.has_polkit_rate);
   g_assert_null (shipped.trusted_group);
   g_assert_null (shipped.connections);
 
@@ -673,6 +674,7 @@ test_shipped_config (void)
   g_assert_cmpstr (all_set.trusted_group, ==, VB_DEFAULT_TRUSTED_GROUP);
   g_assert_cmpuint (all_set.decision_lifetime, ==, VB_DEFAULT_DECISION_LIFETIME);
   g_assert_cmpuint (all_set.polkit_timeout, ==, VB_DEFAULT_POLKIT_TIMEOUT);
+  g_assert_cmpuint (all_set.polkit_rate, ==, VB_DEFAULT_POLKIT_CHECKS_PER_SECOND);
   g_assert_nonnull (all_set.connections);
   g_assert_cmpuint (all_set.connections->len, ==, 2);
 }
