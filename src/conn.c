@@ -10,6 +10,10 @@
 #define REOPEN_DELAY_MAX_SECONDS 60
 
 struct _VbConn {
+  /* Atomic.  Not a GLib rc box: libvirt's close callback may run while
+   * the last reference is being dropped (libvirtd dying as virtbusd
+   * stops), and must then take none (see conn_try_ref). */
+  gint refs;
   char *name;
   char *uri;
   char *path;
@@ -60,10 +64,29 @@ conn_clear (gpointer data)
   g_free (conn->path);
 }
 
+/* A new reference, unless the connection is already being freed: its
+ * memory stays valid meanwhile, since conn_clear waits in
+ * virConnectUnregisterCloseCallback for a close callback in progress. */
+static gboolean
+conn_try_ref (VbConn *conn)
+{
+  for (;;)
+    {
+      gint refs = g_atomic_int_get (&conn->refs);
+
+      if (refs == 0)
+        return FALSE;
+      if (g_atomic_int_compare_and_exchange (&conn->refs, refs, refs + 1))
+        return TRUE;
+    }
+}
+
 VbConn *
 vb_conn_new (GDBusConnection *bus, const char *name, const char *uri)
 {
-  VbConn *conn = g_atomic_rc_box_new0 (VbConn);
+  VbConn *conn = g_new0 (VbConn, 1);
+
+  conn->refs = 1;
 
   conn->name = g_strdup (name);
   conn->uri = g_strdup (uri);
@@ -78,7 +101,10 @@ vb_conn_new (GDBusConnection *bus, const char *name, const char *uri)
 void
 vb_conn_free (VbConn *conn)
 {
-  g_atomic_rc_box_release_full (conn, conn_clear);
+  if (!g_atomic_int_dec_and_test (&conn->refs))
+    return;
+  conn_clear (conn);
+  g_free (conn);
 }
 
 const char *
@@ -140,7 +166,8 @@ on_libvirt_closed (virConnectPtr virconn, int reason, void *opaque)
   g_message ("connection %s (%s) closed by libvirt (reason %d)", conn->name,
              conn->uri, reason);
   g_atomic_int_set (&conn->closed, TRUE);
-  request_reopen (conn);
+  if (conn_try_ref (conn))
+    request_reopen (conn);
 }
 
 static gboolean
@@ -225,7 +252,7 @@ open_quietly (gpointer data)
     {
       g_debug ("connection %s (%s) not opened: %s", conn->name, conn->uri,
                error->message);
-      if (g_atomic_int_get (&conn->closed))
+      if (g_atomic_int_get (&conn->closed) && conn_try_ref (conn))
         request_reopen (conn);
       return;
     }
@@ -266,10 +293,10 @@ on_reopen_requested (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Any thread. */
+/* Any thread; takes a reference to @conn. */
 static void
 request_reopen (VbConn *conn)
 {
-  g_idle_add_full (G_PRIORITY_DEFAULT, on_reopen_requested,
-                   g_atomic_rc_box_acquire (conn), (GDestroyNotify) vb_conn_free);
+  g_idle_add_full (G_PRIORITY_DEFAULT, on_reopen_requested, conn,
+                   (GDestroyNotify) vb_conn_free);
 }
