@@ -1,6 +1,9 @@
 #include "bench-bus.h"
 
+#include <errno.h>
 #include <gio/gio.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +27,20 @@ bench_check (int result, const char *what, GError **error)
   return FALSE;
 }
 
+/* Takes @bus; NULL with @error set if it cannot be attached to @event
+ * (which may be NULL: nothing to attach). */
+static sd_bus *
+attach_to_event (sd_bus *bus, sd_event *event, GError **error)
+{
+  g_autoptr(sd_bus) owned = bus;
+
+  if (event != NULL &&
+      !bench_check (sd_bus_attach_event (owned, event, SD_EVENT_PRIORITY_NORMAL),
+                    "attaching the bus to the event loop", error))
+    return NULL;
+  return g_steal_pointer (&owned);
+}
+
 sd_bus *
 bench_bus_open (const char *address, sd_event *event, GError **error)
 {
@@ -34,11 +51,89 @@ bench_bus_open (const char *address, sd_event *event, GError **error)
       !bench_check (sd_bus_set_bus_client (bus, 1), "bus client", error) ||
       !bench_check (sd_bus_start (bus), "connecting to the bus", error))
     return NULL;
-  if (event != NULL &&
-      !bench_check (sd_bus_attach_event (bus, event, SD_EVENT_PRIORITY_NORMAL),
-                    "attaching the bus to the event loop", error))
+  return attach_to_event (g_steal_pointer (&bus), event, error);
+}
+
+static gboolean
+set_errno_error (int result, const char *what, GError **error)
+{
+  int saved = errno;
+
+  if (result == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", what,
+               g_strerror (saved));
+  return FALSE;
+}
+
+/* Effective ids and groups only: the real and saved uid stay 0, so the
+ * process can become root again. */
+static gboolean
+become_user (gint uid, GError **error)
+{
+  struct passwd *user = getpwuid ((uid_t) uid);
+  gid_t groups[256];
+  int n_groups = G_N_ELEMENTS (groups);
+
+  if (user == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no user with uid %d", uid);
+      return FALSE;
+    }
+  if (getgrouplist (user->pw_name, user->pw_gid, groups, &n_groups) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s is in too many groups",
+                   user->pw_name);
+      return FALSE;
+    }
+  return set_errno_error (setgroups ((size_t) n_groups, groups), "setgroups", error) &&
+         set_errno_error (setresgid ((gid_t) -1, user->pw_gid, (gid_t) -1), "setresgid",
+                          error) &&
+         set_errno_error (setresuid ((uid_t) -1, (uid_t) uid, (uid_t) -1), "setresuid", error);
+}
+
+static gboolean
+become_root_again (const gid_t *groups, int n_groups, GError **error)
+{
+  return set_errno_error (setresuid ((uid_t) -1, 0, (uid_t) -1), "setresuid", error) &&
+         set_errno_error (setresgid ((gid_t) -1, 0, (gid_t) -1), "setresgid", error) &&
+         set_errno_error (setgroups ((size_t) n_groups, groups), "setgroups", error);
+}
+
+sd_bus *
+bench_bus_open_as (const char *address, sd_event *event, gint uid, GError **error)
+{
+  gid_t root_groups[256];
+  int n_root_groups;
+  g_autoptr(sd_bus) bus = NULL;
+  const char *unique_name = NULL;
+  GError *switch_error = NULL;
+
+  if (uid < 0)
+    return bench_bus_open (address, event, error);
+  if (geteuid () != 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                           "calling as another user needs root");
+      return NULL;
+    }
+  n_root_groups = getgroups (G_N_ELEMENTS (root_groups), root_groups);
+  if (!set_errno_error (n_root_groups < 0 ? -1 : 0, "getgroups", error) ||
+      !become_user (uid, error))
     return NULL;
-  return g_steal_pointer (&bus);
+  bus = bench_bus_open (address, NULL, error);
+  /* Waits for the answer to Hello: authentication is over. */
+  if (bus != NULL &&
+      !bench_check (sd_bus_get_unique_name (bus, &unique_name), "connecting", error))
+    g_clear_pointer (&bus, sd_bus_flush_close_unref);
+  if (!become_root_again (root_groups, n_root_groups, &switch_error))
+    {
+      /* Going on as the wrong user would measure the wrong thing. */
+      g_error ("cannot become root again: %s", switch_error->message);
+    }
+  if (bus == NULL)
+    return NULL;
+  return attach_to_event (g_steal_pointer (&bus), event, error);
 }
 
 char *

@@ -31,6 +31,14 @@ gboolean bench_check (int result, const char *what, GError **error);
  * NULL for connections used with blocking calls only). */
 sd_bus *bench_bus_open (const char *address, sd_event *event, GError **error);
 
+/* The same, for the user @uid (-1: as the process is): the socket is
+ * connected, and the bus's Hello answered, with that user's effective uid,
+ * gid and groups, which the bus records for the connection (SO_PEERCRED,
+ * SO_PEERGROUPS) and tells the daemon and polkit; then the process is
+ * root again.  This lets one load generator, run as root, interleave
+ * callers of several users in short slices. */
+sd_bus *bench_bus_open_as (const char *address, sd_event *event, gint uid, GError **error);
+
 /* Benchmark domains are numbered from 1; name and UUID derive from the
  * number, so both daemons hold the same domains at the same paths. */
 char *bench_domain_name (guint index);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -28,7 +29,8 @@ typedef enum {
   DESTINATION_DOMAIN,
 } Destination;
 
-typedef int (*AppendArgs) (sd_bus_message *message, const Load *load, guint domain);
+typedef int (*AppendArgs) (sd_bus_message *message, const char *property,
+                           const char *domain_name);
 
 typedef struct {
   const char *name;
@@ -62,6 +64,8 @@ struct Target {
   GArray *latencies;
   gint64 cpu_at_start;
   gint64 cpu_at_end;
+  /* The --cpu-pid processes' CPU time during this target's slices. */
+  gint64 other_cpu_us[BENCH_MAX_CPU_PIDS];
 };
 
 /* Slices run one after the other; only one target has calls in flight. */
@@ -98,6 +102,16 @@ struct Load {
   gint64 window_end;
   gboolean sending;
   GError *failure;
+  gint64 other_cpu_at_slice_start[BENCH_MAX_CPU_PIDS];
+
+  /* --flood-pid: whether it runs, since when, and for how long so far. */
+  gboolean flood_running;
+  gint64 flood_since;
+  gint64 flood_running_us;
+
+  /* SIGTERM: the run ends with the current slice, cut short. */
+  gboolean terminated;
+  gboolean finished;
 
   sd_bus *slow_bus;
   SlowCall *slow;
@@ -109,34 +123,33 @@ struct Load {
 };
 
 static int
-append_nothing (sd_bus_message *message, const Load *load, guint domain)
+append_nothing (sd_bus_message *message, const char *property, const char *domain_name)
 {
   return 0;
 }
 
 static int
-append_zero_flags (sd_bus_message *message, const Load *load, guint domain)
+append_zero_flags (sd_bus_message *message, const char *property, const char *domain_name)
 {
   return sd_bus_message_append (message, "u", 0);
 }
 
 static int
-append_property_name (sd_bus_message *message, const Load *load, guint domain)
+append_property_name (sd_bus_message *message, const char *property, const char *domain_name)
 {
-  return sd_bus_message_append (message, "ss", BENCH_DOMAIN_IFACE, load->options->property);
+  return sd_bus_message_append (message, "ss", BENCH_DOMAIN_IFACE, property);
 }
 
 static int
-append_domain_interface (sd_bus_message *message, const Load *load, guint domain)
+append_domain_interface (sd_bus_message *message, const char *property, const char *domain_name)
 {
   return sd_bus_message_append (message, "s", BENCH_DOMAIN_IFACE);
 }
 
 static int
-append_domain_name (sd_bus_message *message, const Load *load, guint domain)
+append_domain_name (sd_bus_message *message, const char *property, const char *domain_name)
 {
-  return sd_bus_message_append (message, "s",
-                                (const char *) g_ptr_array_index (load->domain_names, domain));
+  return sd_bus_message_append (message, "s", domain_name);
 }
 
 static const Scenario scenarios[] = {
@@ -171,6 +184,42 @@ find_scenario (const char *name, GError **error)
   return NULL;
 }
 
+/* The call's message, on @path (the bus's, the connection's or the
+ * domain's, as the scenario wants). */
+static gboolean
+new_call (sd_bus *bus, const Scenario *scenario, const char *path, const char *property,
+          const char *domain_name, sd_bus_message **message, GError **error)
+{
+  const char *destination = BENCH_SERVICE;
+
+  if (scenario->destination == DESTINATION_BUS)
+    {
+      destination = "org.freedesktop.DBus";
+      path = "/org/freedesktop/DBus";
+    }
+  return bench_check (sd_bus_message_new_method_call (bus, message, destination, path,
+                                                      scenario->interface, scenario->member),
+                      "new call", error) &&
+         bench_check (scenario->append_args (*message, property, domain_name), "call arguments",
+                      error);
+}
+
+gboolean
+bench_scenario_new_call (sd_bus *bus, const char *scenario_name, const char *connect_path,
+                         const char *property, guint domain, sd_bus_message **message,
+                         GError **error)
+{
+  const Scenario *scenario = find_scenario (scenario_name, error);
+  g_autofree char *domain_path = bench_domain_path (connect_path, domain);
+  g_autofree char *domain_name = bench_domain_name (domain);
+
+  if (scenario == NULL)
+    return FALSE;
+  return new_call (bus, scenario,
+                   scenario->destination == DESTINATION_DOMAIN ? domain_path : connect_path,
+                   property, domain_name, message, error);
+}
+
 static void
 load_fail (Load *load, GError *error)
 {
@@ -187,6 +236,33 @@ read_cpu (const Target *target, gint64 *cpu_us, GError **error)
   return bench_process_cpu_us (target->spec->pid, cpu_us, error);
 }
 
+/* The --cpu-pid processes' CPU times, in their order. */
+static gboolean
+read_other_cpu (const Load *load, gint64 *cpu_us, GError **error)
+{
+  for (guint i = 0; i < load->options->n_cpu_pids; i++)
+    if (!bench_process_cpu_us (load->options->cpu_pids[i], &cpu_us[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Counts the other processes' time since the slice began for its target,
+ * once its calls are all answered. */
+static gboolean
+count_other_cpu (Load *load, GError **error)
+{
+  Target *target = load->slice->target;
+  gint64 now[BENCH_MAX_CPU_PIDS];
+
+  if (!target->measuring)
+    return TRUE;
+  if (!read_other_cpu (load, now, error))
+    return FALSE;
+  for (guint i = 0; i < load->options->n_cpu_pids; i++)
+    target->other_cpu_us[i] += now[i] - load->other_cpu_at_slice_start[i];
+  return TRUE;
+}
+
 /* ---- the measured calls ------------------------------------------------ */
 
 static int on_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
@@ -197,22 +273,13 @@ send_call (Call *call, GError **error)
   Load *load = call->target->load;
   const Scenario *scenario = load->scenario;
   guint domain = load->next_domain++ % load->domain_paths->len;
-  const char *destination = BENCH_SERVICE;
-  const char *path = load->options->connect_path;
+  const char *path = scenario->destination == DESTINATION_DOMAIN
+                         ? g_ptr_array_index (load->domain_paths, domain)
+                         : load->options->connect_path;
   g_autoptr(sd_bus_message) message = NULL;
 
-  if (scenario->destination == DESTINATION_BUS)
-    {
-      destination = "org.freedesktop.DBus";
-      path = "/org/freedesktop/DBus";
-    }
-  else if (scenario->destination == DESTINATION_DOMAIN)
-    path = g_ptr_array_index (load->domain_paths, domain);
-
-  if (!bench_check (sd_bus_message_new_method_call (call->bus, &message, destination, path,
-                                                    scenario->interface, scenario->member),
-                    "new call", error) ||
-      !bench_check (scenario->append_args (message, load, domain), "call arguments", error))
+  if (!new_call (call->bus, scenario, path, load->options->property,
+                 g_ptr_array_index (load->domain_names, domain), &message, error))
     return FALSE;
   call->sent_at = g_get_monotonic_time ();
   if (!bench_check (sd_bus_call_async (call->bus, NULL, message, on_reply, call,
@@ -256,9 +323,57 @@ count_reply (Load *load, Call *call, sd_bus_message *reply, gint64 now)
 
 static gboolean start_slice (Load *load, GError **error);
 
+/* Lets the flood run, or stops it; TRUE if that changed anything. */
+static gboolean
+set_flood_running (Load *load, gboolean running)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (load->options->flood_pid <= 0 || load->flood_running == running)
+    return FALSE;
+  kill (load->options->flood_pid, running ? SIGCONT : SIGSTOP);
+  if (load->flood_running)
+    load->flood_running_us += now - load->flood_since;
+  load->flood_running = running;
+  load->flood_since = now;
+  return TRUE;
+}
+
+static int
+on_settled (sd_event_source *source, uint64_t usec, void *userdata)
+{
+  Load *load = userdata;
+  GError *error = NULL;
+
+  if (!start_slice (load, &error))
+    load_fail (load, error);
+  return 0;
+}
+
+/* Starts slice @slice_index, once the flood is in the state that slice
+ * wants and has settled. */
+static gboolean
+start_next_slice (Load *load, GError **error)
+{
+  const Slice *next = &g_array_index (load->slices, Slice, load->slice_index);
+  gboolean flood = next->target == &load->targets[load->options->flood_with];
+
+  if (set_flood_running (load, flood) && load->options->settle > 0)
+    return bench_check (sd_event_add_time (load->event, NULL, CLOCK_MONOTONIC,
+                                           (uint64_t) (g_get_monotonic_time () +
+                                                       (gint64) (load->options->settle *
+                                                                 G_USEC_PER_SEC)),
+                                           1, on_settled, load),
+                        "adding a timer", error);
+  return start_slice (load, error);
+}
+
 static gboolean
 finish_run (Load *load, GError **error)
 {
+  /* Stopped, it ends when it is told to (SIGTERM, then SIGCONT). */
+  set_flood_running (load, FALSE);
+  load->finished = TRUE;
   for (guint t = 0; t < load->options->n_targets; t++)
     if (!read_cpu (&load->targets[t], &load->targets[t].cpu_at_end, error))
       return FALSE;
@@ -273,11 +388,17 @@ next_slice_when_drained (Load *load)
 {
   GError *error = NULL;
 
-  if (load->sending || load->slice->target->in_flight > 0 || load->slow_pending > 0)
+  if (load->finished || load->sending || load->slice->target->in_flight > 0 ||
+      load->slow_pending > 0)
     return;
+  if (!count_other_cpu (load, &error))
+    {
+      load_fail (load, error);
+      return;
+    }
   load->slice_index++;
-  if (load->slice_index < load->slices->len ? !start_slice (load, &error)
-                                            : !finish_run (load, &error))
+  if (load->slice_index < load->slices->len && !load->terminated ? !start_next_slice (load, &error)
+                                                                 : !finish_run (load, &error))
     load_fail (load, error);
 }
 
@@ -317,6 +438,32 @@ on_window_end (sd_event_source *source, uint64_t usec, void *userdata)
   return 0;
 }
 
+/* Ends the window now, and the run once the slice's calls are answered;
+ * what was measured until then is reported. */
+static int
+on_terminate (sd_event_source *source, const struct signalfd_siginfo *info, void *userdata)
+{
+  Load *load = userdata;
+  gint64 now = g_get_monotonic_time ();
+
+  load->terminated = TRUE;
+  if (load->slice == NULL)
+    {
+      sd_event_exit (load->event, 1);
+      return 0;
+    }
+  if (load->sending && load->slice->measured && now < load->window_end)
+    {
+      gint64 end = MAX (now, load->window_start);
+
+      load->slice->target->window_us -= load->window_end - end;
+      load->window_end = end;
+    }
+  load->sending = FALSE;
+  next_slice_when_drained (load);
+  return 0;
+}
+
 static gboolean
 add_timer (Load *load, gint64 at, sd_event_time_handler_t handler, GError **error)
 {
@@ -341,6 +488,8 @@ start_slice (Load *load, GError **error)
 
   load->slice = slice;
   if (slice->measured && !target->measuring && !start_measuring (target, error))
+    return FALSE;
+  if (target->measuring && !read_other_cpu (load, load->other_cpu_at_slice_start, error))
     return FALSE;
   load->window_start = g_get_monotonic_time () + slice->fill_us;
   load->window_end = load->window_start + slice->window_us;
@@ -534,17 +683,6 @@ free_slow_calls (Load *load)
   load->slow_bus = sd_bus_flush_close_unref (load->slow_bus);
 }
 
-static int
-on_slow_calls_settled (sd_event_source *source, uint64_t usec, void *userdata)
-{
-  Load *load = userdata;
-  GError *error = NULL;
-
-  if (!start_slice (load, &error))
-    load_fail (load, error);
-  return 0;
-}
-
 /* ---- set-up and report -------------------------------------------------- */
 
 static gboolean
@@ -559,7 +697,7 @@ open_target (Load *load, Target *target, const BenchTarget *spec, GError **error
   target->calls = g_new0 (Call, load->n_calls);
   for (gint c = 0; c < options->connections; c++)
     {
-      sd_bus *bus = bench_bus_open (spec->address, load->event, error);
+      sd_bus *bus = bench_bus_open_as (spec->address, load->event, spec->uid, error);
 
       if (bus == NULL)
         return FALSE;
@@ -599,8 +737,14 @@ print_target (const Target *target)
   gint64 p99 = bench_percentile (target->latencies, 0.99);
   g_autofree char *first_error =
       bench_json_string (target->first_error != NULL ? target->first_error : "");
+  const BenchLoadOptions *options = target->load->options;
 
-  printf ("{\"pid\": %d, \"calls\": %" G_GUINT64_FORMAT ", \"seconds\": %.3f, "
+  printf ("{\"other_cpu_us_per_call\": [");
+  for (guint i = 0; i < options->n_cpu_pids; i++)
+    printf ("%s%.2f", i > 0 ? ", " : "",
+            target->answered > 0 ? (double) target->other_cpu_us[i] / (double) target->answered
+                                 : 0.0);
+  printf ("], \"pid\": %d, \"calls\": %" G_GUINT64_FORMAT ", \"seconds\": %.3f, "
           "\"rate\": %.1f, \"samples\": %u, \"p50_us\": %" G_GINT64_FORMAT ", "
           "\"p99_us\": %" G_GINT64_FORMAT ", \"answered\": %" G_GUINT64_FORMAT ", "
           "\"cpu_us_per_call\": %.2f, \"errors\": %" G_GUINT64_FORMAT ", \"first_error\": %s}",
@@ -623,8 +767,9 @@ print_report (Load *load)
       print_target (&load->targets[t]);
     }
   printf ("], \"slow_calls\": %d, \"slow_replied_early\": %u, \"slow_errors\": %u, "
-          "\"slow_first_error\": %s}\n",
-          load->options->slow_calls, load->slow_replied_early, load->slow_errors, slow_error);
+          "\"slow_first_error\": %s, \"flood_running_us\": %" G_GINT64_FORMAT "}\n",
+          load->options->slow_calls, load->slow_replied_early, load->slow_errors, slow_error,
+          load->flood_running_us);
 }
 
 static gboolean
@@ -644,6 +789,14 @@ check_options (const BenchLoadOptions *options, GError **error)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--slow-calls N needs N < --first-domain, --fifo-dir and one target");
+      return FALSE;
+    }
+  if (options->flood_with < 0 || options->flood_with >= (gint) options->n_targets ||
+      options->settle < 0 || (options->flood_pid > 0 && options->slow_calls > 0))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--flood-with names a target (0, 1, ...), --settle is not negative, "
+                           "and no --slow-calls with --flood-pid");
       return FALSE;
     }
   return TRUE;
@@ -677,15 +830,26 @@ start_run (Load *load, GError **error)
 {
   if (load->options->slow_calls > 0)
     return start_slow_calls (load, error) &&
-           add_timer (load, g_get_monotonic_time () + SLOW_SETTLE_US, on_slow_calls_settled,
+           add_timer (load, g_get_monotonic_time () + SLOW_SETTLE_US, on_settled,
                       error);
-  return start_slice (load, error);
+  /* The flood was started running. */
+  load->flood_running = load->options->flood_pid > 0;
+  load->flood_since = g_get_monotonic_time ();
+  return start_next_slice (load, error);
 }
 
 static gboolean
 run_load (Load *load, GError **error)
 {
-  if (!bench_check (sd_event_new (&load->event), "sd_event_new", error))
+  sigset_t terminate;
+
+  sigemptyset (&terminate);
+  sigaddset (&terminate, SIGTERM);
+  if (!bench_check (sd_event_new (&load->event), "sd_event_new", error) ||
+      !bench_check (sigprocmask (SIG_BLOCK, &terminate, NULL) == 0 ? 0 : -errno,
+                    "blocking SIGTERM", error) ||
+      !bench_check (sd_event_add_signal (load->event, NULL, SIGTERM, on_terminate, load),
+                    "watching SIGTERM", error))
     return FALSE;
   for (guint t = 0; t < load->options->n_targets; t++)
     if (!open_target (load, &load->targets[t], &load->options->targets[t], error))

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "bench-bus.h"
+#include "bench-load.h"
 
 /* libvirt's virDomainEventType values the events task waits for. */
 #define DOMAIN_EVENT_STARTED 2
@@ -409,5 +410,119 @@ bench_events (const BenchEventsOptions *options, GError **error)
     print_events (options, targets, n_targets);
   for (guint t = 0; t < n_targets; t++)
     clear_event_target (&targets[t]);
+  return ok;
+}
+
+/* ---- first calls --------------------------------------------------------- */
+
+typedef struct {
+  const BenchFirstOptions *options;
+  GArray *first;
+  GArray *repeated;
+  guint64 errors;
+  char *first_error;
+  /* Objects in the last list answered (list scenarios). */
+  gint64 items;
+} FirstCalls;
+
+static gint64
+count_paths (sd_bus_message *reply)
+{
+  gint64 count = 0;
+
+  if (sd_bus_message_enter_container (reply, 'a', "o") <= 0)
+    return -1;
+  while (sd_bus_message_skip (reply, "o") > 0)
+    count++;
+  return count;
+}
+
+/* One call, blocking, timed from sending to its answer. */
+static gboolean
+timed_call (FirstCalls *calls, sd_bus *bus, guint domain, GArray *latencies, GError **error)
+{
+  const BenchFirstOptions *options = calls->options;
+  g_autoptr(sd_bus_message) message = NULL;
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_auto(sd_bus_error) reply_error = SD_BUS_ERROR_NULL;
+  gint64 sent_at, latency;
+  int result;
+
+  if (!bench_scenario_new_call (bus, options->scenario, options->connect_path, options->property,
+                                domain, &message, error))
+    return FALSE;
+  sent_at = g_get_monotonic_time ();
+  result = sd_bus_call (bus, message, BENCH_REPLY_TIMEOUT_US, &reply_error, &reply);
+  latency = g_get_monotonic_time () - sent_at;
+  g_array_append_val (latencies, latency);
+  if (result < 0)
+    {
+      calls->errors++;
+      if (calls->first_error == NULL)
+        calls->first_error = g_strdup_printf (
+            "%s: %s", reply_error.name != NULL ? reply_error.name : "errno",
+            reply_error.message != NULL ? reply_error.message : g_strerror (-result));
+      return TRUE;
+    }
+  if (g_str_equal (options->scenario, "list"))
+    calls->items = count_paths (reply);
+  return TRUE;
+}
+
+static gboolean
+run_sample (FirstCalls *calls, gint sample, GError **error)
+{
+  const BenchFirstOptions *options = calls->options;
+  guint domain = (guint) (options->first_domain + sample);
+  g_autoptr(sd_bus) bus = bench_bus_open (options->address, NULL, error);
+  const char *unique_name = NULL;
+
+  /* Waits for the bus's answer to Hello: the connection is set up. */
+  if (bus == NULL ||
+      !bench_check (sd_bus_get_unique_name (bus, &unique_name), "connecting", error) ||
+      !timed_call (calls, bus, domain, calls->first, error))
+    return FALSE;
+  for (gint i = 0; i < options->repeat; i++)
+    if (!timed_call (calls, bus, domain, calls->repeated, error))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+print_first_calls (FirstCalls *calls)
+{
+  g_autofree char *first_error =
+      bench_json_string (calls->first_error != NULL ? calls->first_error : "");
+
+  printf ("{\"first_us\": [");
+  for (guint i = 0; i < calls->first->len; i++)
+    printf ("%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", g_array_index (calls->first, gint64, i));
+  printf ("], \"first_p50_us\": %" G_GINT64_FORMAT ", \"repeated\": %u, "
+          "\"repeat_p50_us\": %" G_GINT64_FORMAT ", \"repeat_p99_us\": %" G_GINT64_FORMAT ", "
+          "\"items\": %" G_GINT64_FORMAT ", \"errors\": %" G_GUINT64_FORMAT
+          ", \"first_error\": %s}\n",
+          bench_percentile (calls->first, 0.5), calls->repeated->len,
+          bench_percentile (calls->repeated, 0.5), bench_percentile (calls->repeated, 0.99),
+          calls->items, calls->errors, first_error);
+}
+
+gboolean
+bench_first_calls (const BenchFirstOptions *options, GError **error)
+{
+  FirstCalls calls = {
+    .options = options,
+    .first = g_array_new (FALSE, FALSE, sizeof (gint64)),
+    .repeated = g_array_new (FALSE, FALSE, sizeof (gint64)),
+    .items = -1,
+  };
+  gboolean ok = TRUE;
+
+  for (gint sample = 0; sample < options->samples && ok; sample++)
+    ok = run_sample (&calls, sample, error);
+  if (ok)
+    print_first_calls (&calls);
+  g_array_unref (calls.first);
+  g_array_unref (calls.repeated);
+  g_free (calls.first_error);
   return ok;
 }

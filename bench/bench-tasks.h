@@ -1,5 +1,5 @@
 /* The benchmark's one-off tasks: defining the domains, timing a daemon's
- * start, and timing lifecycle signals. */
+ * start, timing lifecycle signals, and timing a caller's first calls. */
 #pragma once
 
 #include <glib.h>
@@ -40,3 +40,21 @@ typedef struct {
 /* Create then Destroy a domain @cycles times on each bus; reports the
  * time from sending each call to receiving its DomainEvent signal. */
 gboolean bench_events (const BenchEventsOptions *options, GError **error);
+
+typedef struct {
+  const char *address;
+  const char *connect_path;
+  const char *scenario;
+  const char *property;
+  gint first_domain;
+  gint samples;
+  gint repeat;
+} BenchFirstOptions;
+
+/* Per sample, a new connection (a new caller to the daemon: nothing it
+ * knows of it yet, no identity and no authorization decision) makes one
+ * call of @scenario, on domain first_domain + sample where the call
+ * names a domain, then @repeat more of the same call one at a time; each
+ * call is timed from sending to its answer, the connection's set-up
+ * excluded. */
+gboolean bench_first_calls (const BenchFirstOptions *options, GError **error);

@@ -6,6 +6,7 @@
  *   vb-bench populate --address A --type test --first 1 --last 1000
  *   vb-bench startup --address A [-- DAEMON ARGS...]
  *   vb-bench events --address A --domain 5 --cycles 20
+ *   vb-bench first --address A --scenario get --first-domain 200 --samples 10
  */
 #include <locale.h>
 #include <stdio.h>
@@ -35,17 +36,22 @@ parse (const char *usage, const GOptionEntry *entries, int *argc, char ***argv,
   return g_option_context_parse (context, argc, argv, error);
 }
 
-/* --address and --pid are given once per target, in the same order. */
+/* --address, --pid and --uid are given once per target, in the same
+ * order (--pid and --uid may be left out). */
 static gboolean
-pair_targets (BenchLoadOptions *options, char **addresses, char **pids, GError **error)
+pair_targets (BenchLoadOptions *options, char **addresses, char **pids, char **uids,
+              GError **error)
 {
   guint n_addresses = addresses != NULL ? g_strv_length (addresses) : 0;
   guint n_pids = pids != NULL ? g_strv_length (pids) : 0;
+  guint n_uids = uids != NULL ? g_strv_length (uids) : 0;
 
-  if (n_addresses < 1 || n_addresses > BENCH_MAX_TARGETS || (n_pids != 0 && n_pids != n_addresses))
+  if (n_addresses < 1 || n_addresses > BENCH_MAX_TARGETS ||
+      (n_pids != 0 && n_pids != n_addresses) || (n_uids != 0 && n_uids != n_addresses))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "load needs 1 to %d --address, and as many --pid or none", BENCH_MAX_TARGETS);
+                   "load needs 1 to %d --address, and as many --pid and --uid or none",
+                   BENCH_MAX_TARGETS);
       return FALSE;
     }
   options->n_targets = n_addresses;
@@ -53,7 +59,26 @@ pair_targets (BenchLoadOptions *options, char **addresses, char **pids, GError *
     {
       options->targets[t].address = addresses[t];
       options->targets[t].pid = n_pids > 0 ? (gint) g_ascii_strtoll (pids[t], NULL, 10) : 0;
+      options->targets[t].uid = n_uids > 0 ? (gint) g_ascii_strtoll (uids[t], NULL, 10) : -1;
     }
+  return TRUE;
+}
+
+/* --cpu-pid: processes serving every target (polkitd, the buses). */
+static gboolean
+parse_cpu_pids (BenchLoadOptions *options, char **pids, GError **error)
+{
+  guint n_pids = pids != NULL ? g_strv_length (pids) : 0;
+
+  if (n_pids > BENCH_MAX_CPU_PIDS)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "load takes at most %d --cpu-pid", BENCH_MAX_CPU_PIDS);
+      return FALSE;
+    }
+  options->n_cpu_pids = n_pids;
+  for (guint i = 0; i < n_pids; i++)
+    options->cpu_pids[i] = (gint) g_ascii_strtoll (pids[i], NULL, 10);
   return TRUE;
 }
 
@@ -67,11 +92,15 @@ run_load (int argc, char **argv, GError **error)
   };
   g_auto(GStrv) addresses = NULL;
   g_auto(GStrv) pids = NULL;
+  g_auto(GStrv) uids = NULL;
+  g_auto(GStrv) cpu_pids = NULL;
   const GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &addresses,
-      "Bus address of a target (once or twice)", "ADDRESS" },
+      "Bus address of a target (once per target)", "ADDRESS" },
     { "pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pids,
       "The daemon on that bus, whose CPU time to read", "PID" },
+    { "uid", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &uids,
+      "The user whose calls the target's are (-1: this process's; others need root)", "UID" },
     { "scenario", 's', 0, G_OPTION_ARG_STRING, &options.scenario,
       "getid, ping, list, get, getall, xml or lookup", "NAME" },
     CONNECT_PATH_OPTION (&options.connect_path),
@@ -92,12 +121,21 @@ run_load (int argc, char **argv, GError **error)
       "Keep CoreDump calls on domains 1..N blocked during the window", "N" },
     { "fifo-dir", 0, 0, G_OPTION_ARG_FILENAME, &options.fifo_dir,
       "Where the slow calls' FIFOs go", "DIR" },
+    { "cpu-pid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cpu_pids,
+      "Another process whose CPU time to count, slice by slice, for each target", "PID" },
+    { "flood-pid", 0, 0, G_OPTION_ARG_INT, &options.flood_pid,
+      "Another client's load, let run only during the slices of --flood-with", "PID" },
+    { "flood-with", 0, 0, G_OPTION_ARG_INT, &options.flood_with,
+      "The target (0, 1, ...) during whose slices --flood-pid runs (0)", "N" },
+    { "settle", 0, 0, G_OPTION_ARG_DOUBLE, &options.settle,
+      "Seconds after stopping or resuming --flood-pid before the next slice (0)", "S" },
     { NULL },
   };
 
   if (!parse ("load - calls for a fixed time, slices alternating between targets", entries,
               &argc, &argv, error) ||
-      !pair_targets (&options, addresses, pids, error))
+      !pair_targets (&options, addresses, pids, uids, error) ||
+      !parse_cpu_pids (&options, cpu_pids, error))
     return FALSE;
   return bench_load_run (&options, error);
 }
@@ -183,6 +221,42 @@ run_events (int argc, char **argv, GError **error)
   return bench_events (&options, error);
 }
 
+static gboolean
+run_first (int argc, char **argv, GError **error)
+{
+  BenchFirstOptions options = {
+    .connect_path = DEFAULT_CONNECT_PATH, .scenario = "get", .property = "Active",
+    .first_domain = 1, .samples = 10, .repeat = 0,
+  };
+  const GOptionEntry entries[] = {
+    ADDRESS_OPTION (&options.address),
+    CONNECT_PATH_OPTION (&options.connect_path),
+    { "scenario", 's', 0, G_OPTION_ARG_STRING, &options.scenario,
+      "The call, as for load (get)", "NAME" },
+    { "property", 0, 0, G_OPTION_ARG_STRING, &options.property,
+      "Domain property for the get scenario (default Active)", "NAME" },
+    { "first-domain", 0, 0, G_OPTION_ARG_INT, &options.first_domain,
+      "Sample i calls domain N + i", "N" },
+    { "samples", 0, 0, G_OPTION_ARG_INT, &options.samples, "New connections (10)", "N" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &options.repeat,
+      "Calls after the first on each connection (0)", "N" },
+    { NULL },
+  };
+
+  if (!parse ("first - time a new caller's first call, and the calls after it", entries,
+              &argc, &argv, error))
+    return FALSE;
+  if (options.address == NULL || options.first_domain < 1 || options.samples < 1 ||
+      options.repeat < 0)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "first needs --address, --first-domain >= 1, --samples >= 1 "
+                           "and --repeat >= 0");
+      return FALSE;
+    }
+  return bench_first_calls (&options, error);
+}
+
 static Command
 find_command (const char *name)
 {
@@ -194,6 +268,7 @@ find_command (const char *name)
     { "populate", run_populate },
     { "startup", run_startup },
     { "events", run_events },
+    { "first", run_first },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -215,7 +290,7 @@ main (int argc, char **argv)
   command = argc > 1 ? find_command (argv[1]) : NULL;
   if (command == NULL)
     {
-      fprintf (stderr, "usage: vb-bench load|populate|startup|events [OPTION...] (--help)\n");
+      fprintf (stderr, "usage: vb-bench load|populate|startup|events|first [OPTION...] (--help)\n");
       return 2;
     }
   if (!command (argc - 1, argv + 1, &error))
