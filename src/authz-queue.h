@@ -34,7 +34,7 @@
 #define VB_POLKIT_MAX_CHECKS 32
 #define VB_POLKIT_MAX_CHECKS_PER_USER 4
 #define VB_POLKIT_INTERACTIVE_TIMEOUT 300
-#define VB_POLKIT_BURST_SECONDS 20
+#define VB_POLKIT_BURST_SECONDS 10
 
 /* @checks_per_second: per uid, sustained; 0 for no limit. */
 void vb_polkit_queue_init (guint timeout_seconds, guint checks_per_second);

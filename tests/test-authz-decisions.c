@@ -459,9 +459,9 @@ test_300_calls_in_flight_all_answered (void)
                                    g_variant_new ("(u)", 0), "()"));
 }
 
-/* polkit-checks-per-second = 2, so a burst of 40: 50 reads of different
+/* polkit-checks-per-second = 4, so a burst of 40: 50 reads of different
  * objects by one user are checked, the first 40 at once and the other 10
- * at about two a second, and every one is answered; meanwhile another
+ * at about four a second, and every one is answered; meanwhile another
  * user's read is checked at once (the allowance is per uid). */
 #define N_RATE_DOMAINS 50
 
@@ -478,7 +478,7 @@ test_checks_per_second_per_uid (void)
   double elapsed, web_elapsed;
   guint mark;
 
-  vb_authz_world_use_config ("[authorization]\npolkit-checks-per-second = 2\n");
+  vb_authz_world_use_config ("[authorization]\npolkit-checks-per-second = 4\n");
   for (int i = 0; i < N_RATE_DOMAINS; i++)
     {
       g_autofree char *name = g_strdup_printf ("rate%02d", i);
@@ -495,7 +495,7 @@ test_checks_per_second_per_uid (void)
   start = g_get_monotonic_time ();
   vb_client_send_batch (plain, batch, FALSE);
   wait_for_reads_checked (mark, 40);
-  g_assert_cmpfloat (seconds_since (start), <, 4.0);
+  g_assert_cmpfloat (seconds_since (start), <, 2.0);
   web_start = g_get_monotonic_time ();
   call_once (web, web_read);
   web_elapsed = seconds_since (web_start);
@@ -506,9 +506,10 @@ test_checks_per_second_per_uid (void)
                   web_elapsed);
   g_assert_cmpuint (vb_polkit_monitor_count (monitor, mark, READ_ACTION, NULL, -1), ==,
                     N_RATE_DOMAINS + 1);
-  /* 10 checks past the burst at 2 a second (GLib's timers may run a
-   * little early; the first of them may come at once). */
-  g_assert_cmpfloat (elapsed, >=, 4.0);
+  /* 10 checks past the burst at 4 a second (GLib's timers may run a
+   * little early; the first of them may come at once): unlimited, the 50
+   * take a fraction of a second. */
+  g_assert_cmpfloat (elapsed, >=, 2.0);
   g_assert_cmpfloat (elapsed, <, 20.0);
   g_assert_cmpfloat (web_elapsed, <, 2.0);
 
