@@ -62,7 +62,7 @@ vb_test_daemon_launcher (GSubprocessFlags flags)
    * watcher whose inherited threads LeakSanitizer cannot account for);
    * the daemon under test runs with it on. */
   g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS",
-                                "detect_leaks=1:abort_on_error=0:halt_on_error=1:fast_unwind_on_malloc=0", TRUE);
+                                "detect_leaks=1:abort_on_error=0:halt_on_error=1", TRUE);
   return launcher;
 }
 
