@@ -363,7 +363,8 @@ run_pending_call (gpointer data)
 void
 vb_pending_call_dispatch (VbPendingCall *pending)
 {
-  vb_workers_push (vb_pending_call_cost (pending), run_pending_call, pending);
+  vb_workers_push (pending->call.conn, vb_pending_call_cost (pending), run_pending_call,
+                   pending);
 }
 
 /* ---- main loop side --------------------------------------------------- */

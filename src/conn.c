@@ -262,7 +262,7 @@ open_quietly (gpointer data)
 void
 vb_conn_open_in_background (VbConn *conn)
 {
-  vb_workers_push (VB_COST_SLOW, open_quietly, conn);
+  vb_workers_push (conn, VB_COST_SLOW, open_quietly, conn);
 }
 
 static gboolean

@@ -288,7 +288,7 @@ vb_gate_authorize (VbPendingCall *pending, gboolean on_bus_thread)
   pending->call.filter_lists = TRUE;
   if (on_bus_thread && vb_bus_run_in_place (pending, describe_in_place))
     return;
-  vb_workers_push (VB_COST_CHEAP, describe_on_worker, pending);
+  vb_workers_push (pending->call.conn, VB_COST_CHEAP, describe_on_worker, pending);
 }
 
 /* ---- asking polkit (main loop) ---------------------------------------------- */

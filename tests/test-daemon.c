@@ -299,6 +299,88 @@ test_slow_call_does_not_stall_reads (VbTestFixture *f, gconstpointer data)
   vb_test_assert_alive (f);
 }
 
+/* ---- one connection's calls never take another's workers -------------- */
+
+#define LOCAL_PATH "/org/libvirt/Local"
+#define HELD_READS 6
+
+/* Test (test:///default) and Local (a test driver of its own), two
+ * threads a pool. */
+static void
+setup_two_hosts (VbTestFixture *f, gconstpointer data)
+{
+  g_autofree char *node_file = g_test_build_filename (G_TEST_DIST, "data", "test-node.xml",
+                                                      NULL);
+  g_autofree char *local = g_strconcat ("Local=test://", node_file, NULL);
+  const char *const args[] = {
+    "--threads", "2",
+    "--connect", "Test=test:///default",
+    "--connect", local,
+    NULL
+  };
+
+  vb_test_setup_with_args (f, args);
+}
+
+/* A host whose calls all wait (here: reads of a domain that a CoreDump
+ * into a FIFO holds, three times as many as a pool has threads, as calls
+ * to a hung remote libvirtd would) holds up no call to another
+ * connection: each connection has workers of its own.  With one set of
+ * pools for all, Local's calls below waited for the dump. */
+static void
+test_connections_do_not_share_workers (VbTestFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("virtbus-fifo-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "core", NULL);
+  PendingReply dump = { 0 }, held[HELD_READS] = { { 0 } };
+  g_autoptr(GVariant) listed = NULL, name = NULL, name_value = NULL, pools = NULL;
+  g_autoptr(GVariant) domains = NULL;
+  const char *local_domain = NULL;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "CoreDump",
+                     g_variant_new ("(suu)", fifo, 0, 0), &dump);
+  spin_main_context (500);
+  g_assert_false (dump.done);
+  for (int i = 0; i < HELD_READS; i++)
+    call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "GetXMLDesc",
+                       g_variant_new ("(u)", 0), &held[i]);
+  spin_main_context (200);
+
+  listed = call_promptly (f, LOCAL_PATH, "org.libvirt.Connect", "ListDomains",
+                          g_variant_new ("(u)", 0), "(ao)");
+  domains = g_variant_get_child_value (listed, 0);
+  g_assert_cmpuint (g_variant_n_children (domains), ==, 1);
+  pools = call_promptly (f, LOCAL_PATH, "org.libvirt.Connect", "ListStoragePools",
+                         g_variant_new ("(u)", 0), "(ao)");
+  g_variant_get_child (domains, 0, "&o", &local_domain);
+  /* An instant read: while a slow call runs in a driver inside virtbusd
+   * it goes to the workers too, Local's. */
+  name = call_promptly (f, local_domain, PROPERTIES_IFACE, "Get",
+                        g_variant_new ("(ss)", "org.libvirt.Domain", "Name"), "(v)");
+  g_variant_get (name, "(v)", &name_value);
+  g_assert_cmpstr (g_variant_get_string (name_value, NULL), ==, "fv0");
+  g_assert_false (dump.done);
+  for (int i = 0; i < HELD_READS; i++)
+    g_assert_false (held[i].done);
+
+  g_assert_cmpuint (drain_fifo (fifo), >, 0);
+  wait_for_reply (&dump);
+  for (int i = 0; i < HELD_READS; i++)
+    {
+      const char *description = NULL;
+
+      wait_for_reply (&held[i]);
+      g_variant_get (held[i].reply, "(&s)", &description);
+      g_assert_nonnull (strstr (description, "<name>test</name>"));
+      g_clear_pointer (&held[i].reply, g_variant_unref);
+    }
+  g_clear_pointer (&dump.reply, g_variant_unref);
+  g_assert_cmpint (unlink (fifo), ==, 0);
+  g_assert_cmpint (rmdir (dir), ==, 0);
+  vb_test_assert_alive (f);
+}
+
 /* ---- malformed calls -------------------------------------------------- */
 
 static GDBusInterfaceInfo *
@@ -466,6 +548,8 @@ main (int argc, char **argv)
               test_many_calls_in_flight, vb_test_teardown);
   g_test_add ("/daemon/slow-call-does-not-stall-reads", VbTestFixture, NULL, vb_test_setup,
               test_slow_call_does_not_stall_reads, vb_test_teardown);
+  g_test_add ("/daemon/connections-do-not-share-workers", VbTestFixture, NULL,
+              setup_two_hosts, test_connections_do_not_share_workers, vb_test_teardown);
   g_test_add ("/daemon/sweep/wrong-signatures", VbTestFixture, NULL, vb_test_setup,
               test_wrong_signatures_rejected, vb_test_teardown);
   g_test_add ("/daemon/sweep/empty-strings", VbTestFixture, NULL, vb_test_setup,
