@@ -256,9 +256,12 @@ test_bus_policy_keeps_signals_from_user (void)
   g_autoptr(VbTestCall) read = vb_test_call_domain_name (world.web1);
   g_auto(GStrv) web_heard = NULL, plain_heard = NULL;
 
+  /* The policy first: a change notice of the case before, sent late by
+   * virtbusd's notice thread, would otherwise reach a listener already
+   * subscribed before the policy was in effect. */
+  vb_authz_world_set_bus_policy (DENY_SIGNALS_TO_WEB_USER);
   vb_client_listen (web);
   vb_client_listen (plain);
-  vb_authz_world_set_bus_policy (DENY_SIGNALS_TO_WEB_USER);
   root_changes_hidden1 ("Create");
   web_heard = vb_client_signals (web);
   plain_heard = vb_client_signals (plain);

@@ -40,22 +40,7 @@ is_ours_to_remove (const char *name)
 static void
 remove_test_guests (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *names = vb_virsh ((const char *[]) { "list", "--all", "--name", NULL }, &error);
-  g_auto(GStrv) lines = NULL;
-
-  g_assert_no_error (error);
-  lines = g_strsplit (names, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      g_autofree char *name = g_strstrip (g_strdup (*line));
-
-      if (!is_ours_to_remove (name))
-        continue;
-      g_free (vb_virsh ((const char *[]) { "destroy", name, NULL }, NULL));
-      g_free (vb_virsh ((const char *[]) { "undefine", name, "--managed-save",
-                                           "--snapshots-metadata", NULL }, NULL));
-    }
+  vb_libvirtd_remove_guests (is_ours_to_remove);
 }
 
 static char *

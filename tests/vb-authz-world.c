@@ -1,16 +1,13 @@
 /* The world of the authorization tests: see vb-authz-world.h. */
 #include "vb-authz-world.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <gio/gunixinputstream.h>
@@ -18,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "authz.h"
+#include "vb-system.h"
 
 /* How long a test waits for a helper's answer before it fails. */
 #define ANSWER_TIMEOUT_S 90.0
@@ -34,52 +32,6 @@ const char *const vb_user_names[N_USERS] = {
 VbAuthzWorld world;
 
 /* ---- the world: namespace, users, bus, polkitd, virtbusd --------------- */
-
-static void
-write_file (const char *dir, const char *name, const char *contents)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
-}
-
-static char *
-make_dir (const char *name)
-{
-  char *path = g_build_filename (world.dir, name, NULL);
-
-  g_assert_cmpint (g_mkdir (path, 0755), ==, 0);
-  return path;
-}
-
-static void
-copy_file (const char *from, const char *dir, const char *name)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_file_get_contents (from, &contents, NULL, &error);
-  g_assert_no_error (error);
-  write_file (dir, name, contents);
-}
-
-static void
-bind_over (const char *source, const char *target)
-{
-  if (mount (source, target, NULL, MS_BIND, NULL) != 0)
-    g_error ("cannot bind %s over %s: %s", source, target, g_strerror (errno));
-}
-
-static uid_t
-free_id (uid_t from)
-{
-  while (getpwuid (from) != NULL || getgrgid (from) != NULL)
-    from++;
-  return from;
-}
 
 /* /etc/passwd and /etc/group as they are, plus the test users (each with
  * a group of its own; the admin also in "libvirt"). */
@@ -117,11 +69,11 @@ add_test_users (void)
   }
   if (!has_libvirt_group)
     g_string_append_printf (new_group, "libvirt:x:%u:%s\n",
-                            (unsigned) (next = free_id (next)), vb_user_names[USER_ADMIN]);
+                            (unsigned) (next = vb_system_free_id (next)), vb_user_names[USER_ADMIN]);
 
   for (int u = 0; u < N_USERS; u++)
     {
-      world.uids[u] = next = free_id (next + 1);
+      world.uids[u] = next = vb_system_free_id (next + 1);
       g_string_append_printf (new_passwd, "%s:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
                               vb_user_names[u], (unsigned) next, (unsigned) next);
       g_string_append_printf (new_group, "%s:x:%u:\n", vb_user_names[u], (unsigned) next);
@@ -129,13 +81,13 @@ add_test_users (void)
   /* The service's own user, named by the bus policy, as an install makes it. */
   if (getpwnam ("virtbus") == NULL)
     {
-      next = free_id (next + 1);
+      next = vb_system_free_id (next + 1);
       g_string_append_printf (new_passwd, "virtbus:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
                               (unsigned) next, (unsigned) next);
       g_string_append_printf (new_group, "virtbus:x:%u:\n", (unsigned) next);
     }
-  write_file (world.dir, "passwd", new_passwd->str);
-  write_file (world.dir, "group", new_group->str);
+  vb_system_write_file (world.dir, "passwd", new_passwd->str);
+  vb_system_write_file (world.dir, "group", new_group->str);
 }
 
 static const char test_rules[] =
@@ -160,67 +112,42 @@ static const char test_rules[] =
   "    return polkit.Result.NOT_HANDLED;\n"
   "});\n";
 
+/* The project's data/, where the polkit files and the bus policy are. */
+static char *
+data_dir (void)
+{
+  return g_test_build_filename (G_TEST_DIST, "..", "data", NULL);
+}
+
 /* polkit reads only this project's actions and rules, and the test's. */
 static void
 set_up_polkit_files (void)
 {
-  g_autofree char *actions = make_dir ("actions");
-  g_autofree char *rules = make_dir ("rules");
-  g_autofree char *staging = make_dir ("rules-staging");
-  g_autofree char *no_rules = make_dir ("no-rules");
-  g_autofree char *policy = g_test_build_filename (G_TEST_DIST, "..", "data", "polkit",
-                                                   "org.libvirt.dbus.policy", NULL);
-  g_autofree char *rule = g_test_build_filename (G_TEST_DIST, "..", "data", "polkit",
-                                                 "org.libvirt.dbus.rules", NULL);
+  g_autofree char *data = data_dir ();
+  g_autofree char *staging = vb_system_make_dir (world.dir, "rules-staging", 0755);
 
-  copy_file (policy, actions, "org.libvirt.dbus.policy");
-  copy_file (rule, rules, "50-org.libvirt.dbus.rules");
-  write_file (rules, "40-vbauthz-test.rules", test_rules);
-  bind_over (actions, "/usr/share/polkit-1/actions");
-  bind_over (rules, "/etc/polkit-1/rules.d");
-  bind_over (no_rules, "/usr/share/polkit-1/rules.d");
+  g_free (vb_system_bind_polkit_files (world.dir, data, "40-vbauthz-test.rules", test_rules));
 }
 
 static void
 enter_private_namespace (void)
 {
-  g_autofree char *passwd = NULL, *group = NULL;
-
-  if (unshare (CLONE_NEWNS) != 0)
-    g_error ("unshare(CLONE_NEWNS): %s", g_strerror (errno));
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    g_error ("cannot make / private: %s", g_strerror (errno));
-
+  vb_system_enter_namespace ();
   add_test_users ();
-  passwd = g_build_filename (world.dir, "passwd", NULL);
-  group = g_build_filename (world.dir, "group", NULL);
-  bind_over (passwd, "/etc/passwd");
-  bind_over (group, "/etc/group");
+  vb_system_bind_users (world.dir);
   set_up_polkit_files ();
 }
 
-/* polkitd runs as root here (it then becomes polkitd), and calls the
- * test's agent; polkit's own bus policy and ours are in effect. */
-static const char bus_config_extra[] =
-  "  <policy user=\"root\">\n"
-  "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
-  "    <allow send_type=\"method_call\"/>\n"
-  "  </policy>\n"
-  "  <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>\n"
-  "  <include>%s</include>\n"
-  "%s";
-
+/* polkitd calls the test's agent; @policy is added to the bus's. */
 static void
 write_bus_config (const char *policy)
 {
-  g_autofree char *libvirt_policy = g_test_build_filename (G_TEST_DIST, "..", "data", "dbus",
-                                                           "org.libvirt.conf", NULL);
+  g_autofree char *data = data_dir ();
   g_autofree char *socket = g_build_filename (world.dir, "system_bus_socket", NULL);
-  g_autofree char *extra = g_strdup_printf (bus_config_extra, libvirt_policy,
-                                            policy != NULL ? policy : "");
+  g_autofree char *extra = vb_system_bus_config_extra (data, policy);
   g_autofree char *config = vb_test_system_bus_config (socket, extra);
 
-  write_file (world.dir, "bus.conf", config);
+  vb_system_write_file (world.dir, "bus.conf", config);
 }
 
 static GSubprocess *
@@ -236,67 +163,16 @@ spawn (const char *const *argv)
   return process;
 }
 
-static GDBusConnection *
-connect_root (void)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      GDBusConnection *bus = g_dbus_connection_new_for_address_sync (
-          world.address,
-          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-          NULL, NULL, &error);
-
-      if (bus != NULL)
-        return bus;
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the private system bus does not answer: %s", error->message);
-      g_usleep (20000);
-    }
-}
-
-static char *
-name_owner (const char *name)
-{
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
-      world.fixture.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "GetNameOwner", g_variant_new ("(s)", name),
-      G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  char *owner = NULL;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(s)", &owner);
-  return owner;
-}
-
-/* Until @name has an owner other than @old_owner (NULL: any owner). */
 static void
 wait_for_name (const char *name, const char *old_owner, GSubprocess *process)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autofree char *owner = name_owner (name);
-
-      if (owner != NULL && g_strcmp0 (owner, old_owner) != 0)
-        return;
-      if (g_get_monotonic_time () > deadline)
-        g_error ("nobody took %s on the private system bus", name);
-      /* GSubprocess reaps the child at once: no identifier once it died. */
-      if (process != NULL && g_subprocess_get_identifier (process) == NULL)
-        g_error ("the process that should take %s exited", name);
-      g_usleep (20000);
-    }
+  g_free (vb_system_wait_for_name (world.fixture.bus, name, old_owner, process));
 }
 
 char *
 vb_authz_world_daemon_name (void)
 {
-  char *owner = name_owner ("org.libvirt");
+  char *owner = vb_system_name_owner (world.fixture.bus, "org.libvirt");
 
   g_assert_nonnull (owner);
   return owner;
@@ -311,7 +187,7 @@ start_daemon (const char *config)
   const char *const argv[] = { vb_test_daemon_binary (), "--system", "--config", path,
                                "--connect", "Test=test:///default", NULL };
 
-  write_file (world.dir, name, config);
+  vb_system_write_file (world.dir, name, config);
   g_free (world.daemon_config);
   world.daemon_config = g_strdup (config);
   world.fixture.daemon = spawn (argv);
@@ -328,7 +204,7 @@ start_bus_and_services (void)
   write_bus_config (NULL);
   world.address = g_strdup_printf ("unix:path=%s/system_bus_socket", world.dir);
   world.dbus_daemon = spawn (bus_argv);
-  world.fixture.bus = connect_root ();
+  world.fixture.bus = vb_system_connect (world.address);
   world.polkitd = spawn (polkit_argv);
   wait_for_name (AUTHORITY_NAME, NULL, world.polkitd);
   start_daemon ("");
@@ -531,14 +407,14 @@ vb_authz_world_set_polkit_rules (const char *name, const char *rules)
   guint timeout;
 
   /* The match rule is in place once the bus answers. */
-  g_free (name_owner (AUTHORITY_NAME));
+  g_free (vb_system_name_owner (world.fixture.bus, AUTHORITY_NAME));
   if (rules != NULL)
     {
       g_autofree char *staging_dir = g_build_filename (world.dir, "rules-staging", NULL);
       g_autofree char *staged = g_build_filename (staging_dir, name, NULL);
 
       /* Written aside and renamed in, so polkitd never reads half a file. */
-      write_file (staging_dir, name, rules);
+      vb_system_write_file (staging_dir, name, rules);
       g_assert_cmpint (g_rename (staged, target), ==, 0);
     }
   else
@@ -1016,7 +892,7 @@ vb_polkit_monitor_new (void)
   g_cond_init (&monitor->changed);
   monitor->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) polkit_check_free);
   monitor->sender_pids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  monitor->bus = connect_root ();
+  monitor->bus = vb_system_connect (world.address);
   g_dbus_connection_add_filter (monitor->bus, monitor_filter, monitor, NULL);
   reply = g_dbus_connection_call_sync (monitor->bus, "org.freedesktop.DBus",
                                        "/org/freedesktop/DBus",

@@ -135,3 +135,24 @@ vb_libvirtd_scratch_dir (void)
   g_assert_nonnull (scratch_dir);
   return scratch_dir;
 }
+
+void
+vb_libvirtd_remove_guests (gboolean (*is_ours) (const char *name))
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *names = vb_virsh ((const char *[]) { "list", "--all", "--name", NULL }, &error);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_no_error (error);
+  lines = g_strsplit (names, "\n", -1);
+  for (char **line = lines; *line != NULL; line++)
+    {
+      g_autofree char *name = g_strstrip (g_strdup (*line));
+
+      if (*name == '\0' || !is_ours (name))
+        continue;
+      g_free (vb_virsh ((const char *[]) { "destroy", name, NULL }, NULL));
+      g_free (vb_virsh ((const char *[]) { "undefine", name, "--managed-save",
+                                           "--snapshots-metadata", NULL }, NULL));
+    }
+}

@@ -22,5 +22,9 @@ const char *vb_libvirtd_scratch_dir (void);
  * virtbus's back" and for cleanup); returns its stdout, NULL on failure. */
 char *vb_virsh (const char *const *args, GError **error);
 
+/* Destroys and undefines (with managed save and snapshot metadata) every
+ * guest of qemu:///system whose name @is_ours. */
+void vb_libvirtd_remove_guests (gboolean (*is_ours) (const char *name));
+
 /* The arguments for virtbusd to export qemu:///system as /org/libvirt/QEMU. */
 #define VB_LIBVIRTD_DAEMON_ARGS "--connect", "QEMU=" VB_LIBVIRTD_URI

@@ -12,20 +12,17 @@
  * What the page shows is checked as a person sees it (a screenshot of each
  * state is left in the build directory), and what it did is checked in
  * libvirt (virsh).  Every process started here is stopped here, by PID. */
-#include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "vb-libvirtd.h"
+#include "vb-system.h"
 #include "vb-test.h"
 
 #define LIMITED_USER "vbcockpit-limited"
@@ -67,53 +64,6 @@ static Session *admin_session, *limited_session;
 
 /* ---- the world: namespace, user, bus, polkitd, virtbusd, guests --------- */
 
-static void
-write_file (const char *dir, const char *name, const char *contents)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
-}
-
-static char *
-make_dir (const char *name, mode_t mode)
-{
-  char *path = g_build_filename (world.dir, name, NULL);
-
-  g_assert_cmpint (g_mkdir (path, mode), ==, 0);
-  g_assert_cmpint (g_chmod (path, mode), ==, 0);
-  return path;
-}
-
-static void
-copy_file (const char *from, const char *dir, const char *name)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_file_get_contents (from, &contents, NULL, &error);
-  g_assert_no_error (error);
-  write_file (dir, name, contents);
-}
-
-static void
-bind_over (const char *source, const char *target)
-{
-  if (mount (source, target, NULL, MS_BIND, NULL) != 0)
-    g_error ("cannot bind %s over %s: %s", source, target, g_strerror (errno));
-}
-
-static uid_t
-free_id (uid_t from)
-{
-  while (getpwuid (from) != NULL || getgrgid (from) != NULL)
-    from++;
-  return from;
-}
-
 /* /etc/passwd and /etc/group as they are, plus the limited user (in a
  * group of its own, not in libvirt) and the service's user that the bus
  * policy names, as an install makes it. */
@@ -122,7 +72,7 @@ add_test_users (void)
 {
   g_autofree char *passwd = NULL, *group = NULL;
   g_autoptr(GString) new_passwd = NULL, new_group = NULL;
-  g_autofree char *home = make_dir ("home", 0700);
+  g_autofree char *home = vb_system_make_dir (world.dir, "home", 0700);
   g_autoptr(GError) error = NULL;
 
   g_file_get_contents ("/etc/passwd", &passwd, NULL, &error);
@@ -132,70 +82,41 @@ add_test_users (void)
   new_passwd = g_string_new (passwd);
   new_group = g_string_new (group);
 
-  world.limited_uid = free_id (64300);
+  world.limited_uid = vb_system_free_id (64300);
   g_string_append_printf (new_passwd, "%s:x:%u:%u::%s:/bin/sh\n", LIMITED_USER,
                           (unsigned) world.limited_uid, (unsigned) world.limited_uid, home);
   g_string_append_printf (new_group, "%s:x:%u:\n", LIMITED_USER, (unsigned) world.limited_uid);
   g_assert_cmpint (chown (home, world.limited_uid, world.limited_uid), ==, 0);
   if (getpwnam ("virtbus") == NULL)
     {
-      uid_t id = free_id (world.limited_uid + 1);
+      uid_t id = vb_system_free_id (world.limited_uid + 1);
 
       g_string_append_printf (new_passwd, "virtbus:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
                               (unsigned) id, (unsigned) id);
       g_string_append_printf (new_group, "virtbus:x:%u:\n", (unsigned) id);
     }
-  write_file (world.dir, "passwd", new_passwd->str);
-  write_file (world.dir, "group", new_group->str);
+  vb_system_write_file (world.dir, "passwd", new_passwd->str);
+  vb_system_write_file (world.dir, "group", new_group->str);
 }
 
-/* polkit reads only this project's actions and rules. */
-static void
-set_up_polkit_files (void)
+/* The project's data/, where the polkit files and the bus policy are. */
+static char *
+data_dir (void)
 {
-  g_autofree char *actions = make_dir ("actions", 0755);
-  g_autofree char *rules = make_dir ("rules", 0755);
-  g_autofree char *no_rules = make_dir ("no-rules", 0755);
-  g_autofree char *policy = g_test_build_filename (G_TEST_DIST, "..", "..", "data", "polkit",
-                                                   "org.libvirt.dbus.policy", NULL);
-  g_autofree char *rule = g_test_build_filename (G_TEST_DIST, "..", "..", "data", "polkit",
-                                                 "org.libvirt.dbus.rules", NULL);
-
-  copy_file (policy, actions, "org.libvirt.dbus.policy");
-  copy_file (rule, rules, "50-org.libvirt.dbus.rules");
-  bind_over (actions, "/usr/share/polkit-1/actions");
-  bind_over (rules, "/etc/polkit-1/rules.d");
-  bind_over (no_rules, "/usr/share/polkit-1/rules.d");
+  return g_test_build_filename (G_TEST_DIST, "..", "..", "data", NULL);
 }
 
+/* Its own users, and polkit reads only this project's actions and rules. */
 static void
 enter_private_namespace (void)
 {
-  g_autofree char *passwd = NULL, *group = NULL;
+  g_autofree char *data = data_dir ();
 
-  if (unshare (CLONE_NEWNS) != 0)
-    g_error ("unshare(CLONE_NEWNS): %s", g_strerror (errno));
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    g_error ("cannot make / private: %s", g_strerror (errno));
-
+  vb_system_enter_namespace ();
   add_test_users ();
-  passwd = g_build_filename (world.dir, "passwd", NULL);
-  group = g_build_filename (world.dir, "group", NULL);
-  bind_over (passwd, "/etc/passwd");
-  bind_over (group, "/etc/group");
-  set_up_polkit_files ();
+  vb_system_bind_users (world.dir);
+  g_free (vb_system_bind_polkit_files (world.dir, data, NULL, NULL));
 }
-
-/* polkitd runs as root here (it then becomes polkitd); root may call
- * anything (dbus-monitor becomes a monitor); polkit's own bus policy and
- * ours are in effect. */
-static const char bus_config_extra[] =
-  "  <policy user=\"root\">\n"
-  "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
-  "    <allow send_type=\"method_call\"/>\n"
-  "  </policy>\n"
-  "  <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>\n"
-  "  <include>%s</include>\n";
 
 static GSubprocess *
 spawn (const char *const *argv, const char *log_name)
@@ -217,67 +138,12 @@ spawn (const char *const *argv, const char *log_name)
   return process;
 }
 
-static GDBusConnection *
-connect_root (void)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      GDBusConnection *bus = g_dbus_connection_new_for_address_sync (
-          world.address,
-          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-          NULL, NULL, &error);
-
-      if (bus != NULL)
-        return bus;
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the private system bus does not answer: %s", error->message);
-      g_usleep (20000);
-    }
-}
-
-static char *
-name_owner (const char *name)
-{
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
-      world.fixture.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "GetNameOwner", g_variant_new ("(s)", name),
-      G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  char *owner = NULL;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(s)", &owner);
-  return owner;
-}
-
-static char *
-wait_for_name (const char *name)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  char *owner;
-
-  while ((owner = name_owner (name)) == NULL)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("nobody took %s on the private system bus", name);
-      g_usleep (20000);
-    }
-  return owner;
-}
-
 static void
 start_bus_and_services (void)
 {
-  g_autofree char *relative_policy = g_test_build_filename (G_TEST_DIST, "..", "..", "data",
-                                                            "dbus", "org.libvirt.conf", NULL);
-  /* dbus-daemon reads a relative <include> from its configuration's
-   * directory, not from ours. */
-  g_autofree char *policy = g_canonicalize_filename (relative_policy, NULL);
+  g_autofree char *data = data_dir ();
   g_autofree char *socket = g_build_filename (world.dir, "system_bus_socket", NULL);
-  g_autofree char *extra = g_strdup_printf (bus_config_extra, policy);
+  g_autofree char *extra = vb_system_bus_config_extra (data, NULL);
   g_autofree char *config = vb_test_system_bus_config (socket, extra);
   g_autofree char *config_path = g_build_filename (world.dir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strconcat ("--config-file=", config_path, NULL);
@@ -287,40 +153,34 @@ start_bus_and_services (void)
   const char *const daemon_argv[] = { vb_test_daemon_binary (), "--system",
                                       VB_LIBVIRTD_DAEMON_ARGS, NULL };
 
-  write_file (world.dir, "bus.conf", config);
+  vb_system_write_file (world.dir, "bus.conf", config);
   world.address = g_strdup_printf ("unix:path=%s", socket);
   world.dbus_daemon = spawn (bus_argv, NULL);
-  world.fixture.bus = connect_root ();
+  world.fixture.bus = vb_system_connect (world.address);
   /* Everything on the bus, for the lead to read when a check fails, and
    * for the check that virtbusd made no error of its own. */
   world.monitor_log = g_build_filename (world.out_dir, "cockpit-bus.log", NULL);
   world.monitor = spawn (monitor_argv, "cockpit-bus.log");
   world.polkitd = spawn (polkit_argv, NULL);
-  g_free (wait_for_name ("org.freedesktop.PolicyKit1"));
+  g_free (vb_system_wait_for_name (world.fixture.bus, "org.freedesktop.PolicyKit1", NULL,
+                                   world.polkitd));
   world.fixture.daemon = spawn (daemon_argv, NULL);
-  world.virtbusd_name = wait_for_name ("org.libvirt");
+  world.virtbusd_name = vb_system_wait_for_name (world.fixture.bus, "org.libvirt", NULL,
+                                                 world.fixture.daemon);
 }
 
 /* Guests named vbtest-<pid>-cockpit-*: this run's, or left by a run that
  * is gone. */
+static gboolean
+is_ours_to_remove (const char *name)
+{
+  return strstr (name, "-cockpit-") != NULL && vb_test_run_name_is_removable (name);
+}
+
 static void
 remove_test_guests (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *names = vb_virsh ((const char *[]) { "list", "--all", "--name", NULL }, &error);
-  g_auto(GStrv) lines = NULL;
-
-  g_assert_no_error (error);
-  lines = g_strsplit (names, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      g_autofree char *name = g_strstrip (g_strdup (*line));
-
-      if (strstr (name, "-cockpit-") == NULL || !vb_test_run_name_is_removable (name))
-        continue;
-      g_free (vb_virsh ((const char *[]) { "destroy", name, NULL }, NULL));
-      g_free (vb_virsh ((const char *[]) { "undefine", name, NULL }, NULL));
-    }
+  vb_libvirtd_remove_guests (is_ours_to_remove);
 }
 
 /* 64 MiB, no disk, software emulation; a VNC password, so that the XML
