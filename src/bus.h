@@ -85,6 +85,11 @@ typedef struct {
    * (libvirt's ACL filters lists object by object with it), checked for
    * callers polkit judges; NULL for the connection object. */
   const char *list_permission;
+  /* Where some properties come from the handle as looked up (a domain's
+   * Id and Active: its ID then) and others from libvirt when read: TRUE
+   * when a new lookup would still give the call's handle's values, so
+   * that a read of every property describes one moment.  NULL: always. */
+  gboolean (*handle_is_current) (VbCall *call);
 } VbInterface;
 
 struct _VbCall {

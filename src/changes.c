@@ -139,10 +139,37 @@ is_transient (GVariant *properties)
   return !persistent;
 }
 
+/* Every property of the call's object, read at one moment: a start or
+ * stop between the lookup and the read (the notice thread yields to the
+ * others) would pair the Id of before with the State of after, so it
+ * reads again with a new handle then (twice at most: a change that keeps
+ * coming is reported by its own notices). */
+static GVariant *
+read_settled_properties (VbNotice *notice, const char *path, VbCall *call)
+{
+  GVariant *properties = vb_call_read_properties (call, FALSE);
+
+  for (int again = 0; again < 2 && notice->iface->handle_is_current != NULL &&
+                      !notice->iface->handle_is_current (call);
+       again++)
+    {
+      gpointer fresh = notice->iface->lookup (call->virconn, strrchr (path, '/') + 1, NULL);
+
+      if (fresh == NULL)
+        break;
+      vb_call_forget_memo (call);
+      notice->iface->release (call->object);
+      call->object = fresh;
+      g_variant_unref (properties);
+      properties = vb_call_read_properties (call, FALSE);
+    }
+  return properties;
+}
+
 static void
 handle_present (VbNotice *notice, const char *path, VbCall *call)
 {
-  g_autoptr(GVariant) properties = vb_call_read_properties (call, FALSE);
+  g_autoptr(GVariant) properties = read_settled_properties (notice, path, call);
 
   if (notice->kind == VB_CHANGE_ADDED ||
       (notice->kind == VB_CHANGE_STARTED && is_transient (properties)))

@@ -72,6 +72,26 @@ domain_describe (gpointer domain, GHashTable *details)
     }
 }
 
+/* See VbInterface.handle_is_current: Id and Active come from the ID the
+ * lookup gave. */
+static gboolean
+domain_handle_is_current (VbCall *call)
+{
+  unsigned char uuid[VIR_UUID_BUFLEN];
+  g_autoptr(virDomain) again = NULL;
+
+  if (virDomainGetUUID (call->object, uuid) < 0)
+    return TRUE;
+  again = virDomainLookupByUUID (call->virconn, uuid);
+  if (again == NULL)
+    {
+      /* Gone: its own notice says so. */
+      virResetLastError ();
+      return TRUE;
+    }
+  return virDomainGetID (again) == virDomainGetID (call->object);
+}
+
 static GVariant *
 domain_get_active (VbCall *call, GError **error)
 {
@@ -1952,6 +1972,7 @@ const VbInterface vb_domain_interface = {
   .kind = DOMAIN_KIND,
   .get_permission = "domain:read",
   .list_permission = "domain:getattr",
+  .handle_is_current = domain_handle_is_current,
   .get_cost = VB_COST_INSTANT,
   .methods = domain_methods,
   .properties = domain_properties,
