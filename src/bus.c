@@ -11,6 +11,7 @@
 #include "libvirt-glib-compat.h"
 #include "objects.h"
 #include "paths.h"
+#include "streams.h"
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 
@@ -198,6 +199,51 @@ vb_call_resolve_object (VbCall *call, GError **error)
   return TRUE;
 }
 
+virStreamPtr
+vb_call_new_stream (VbCall *call, GError **error)
+{
+  virStreamPtr stream = vb_stream_new (call->virconn, error);
+
+  if (stream != NULL)
+    call->virconn_streams = TRUE;
+  return stream;
+}
+
+void
+vb_call_release_connection (VbCall *call)
+{
+  virConnectPtr virconn = g_steal_pointer (&call->virconn);
+
+  if (virconn == NULL)
+    return;
+  if (call->virconn_streams)
+    vb_conn_give_up (call->conn, virconn);
+  else
+    vb_conn_release (call->conn, virconn);
+}
+
+void
+vb_call_let_go (VbCall *call)
+{
+  if (vb_conn_in_process (call->conn) || call->virconn == NULL)
+    return;
+  if (call->object != NULL)
+    {
+      vb_call_forget_memo (call);
+      call->iface->release (g_steal_pointer (&call->object));
+    }
+  vb_call_release_connection (call);
+}
+
+/* A call that failed because its remote host went away says which. */
+static void
+name_lost_host (VbCall *call, GError *error)
+{
+  if (error != NULL && call->virconn != NULL && vb_conn_host_lost (call->conn, call->virconn))
+    g_prefix_error (&error, "%s (%s): connection to the host lost: ",
+                    vb_conn_get_name (call->conn), vb_conn_get_uri (call->conn));
+}
+
 static void
 pending_call_free (VbPendingCall *pending)
 {
@@ -205,8 +251,7 @@ pending_call_free (VbPendingCall *pending)
 
   if (call->object != NULL)
     call->iface->release (call->object);
-  if (call->virconn != NULL)
-    virConnectClose (call->virconn);
+  vb_call_release_connection (call);
   vb_call_forget_memo (call);
   g_clear_object (&call->out_fds);
   g_clear_object (&call->message);
@@ -340,6 +385,10 @@ vb_pending_call_run (VbPendingCall *pending)
     reply = run_operation (pending, &error);
   if (slow_in_process)
     end_slow_in_process_call ();
+  /* Before the authorization of a list's elements, which may wait on
+   * polkit: the connection is for the next call meanwhile. */
+  name_lost_host (&pending->call, error);
+  vb_call_release_connection (&pending->call);
   if (reply != NULL && pending->call.listed != NULL)
     {
       vb_gate_filter_list_reply (pending, reply);

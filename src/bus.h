@@ -102,7 +102,10 @@ struct _VbCall {
   VbConn *conn;
   const VbInterface *iface;
   char *segment;             /* last path element below iface->kind */
-  virConnectPtr virconn;     /* a reference held for the call */
+  /* The call's libvirt connection (vb_conn_acquire), given back as soon
+   * as the call has done with libvirt. */
+  virConnectPtr virconn;
+  gboolean virconn_streams;  /* virconn is a stream's now: see vb_call_new_stream */
   gpointer object;           /* what iface->lookup returned */
   GUnixFDList *out_fds;      /* set by handlers that return fds ('h') */
   /* What getters read once per call and share (domain.c keeps
@@ -135,6 +138,21 @@ void vb_call_note_listed (VbCall *call, const VbInterface *iface, gpointer objec
 /* Drops what the getters remembered; before a VbCall is reused for
  * another object or goes away. */
 void vb_call_forget_memo (VbCall *call);
+
+/* A non-blocking stream on the call's connection (vb_stream_new), which
+ * then stays the stream's alone: the call gives it up instead of back. */
+virStreamPtr vb_call_new_stream (VbCall *call, GError **error);
+
+/* A call that leaves its worker before it has run (to wait for polkit,
+ * or for the slow pool) lets its remote connection go, object included,
+ * and looks the object up again when it runs: a channel is held only by
+ * a running call (see vb_conn_acquire).  In process, nothing changes. */
+void vb_call_let_go (VbCall *call);
+
+/* Gives the call's connection back (or up, to its stream), if it holds
+ * one.  The looked-up object stays valid, but no longer for libvirt
+ * calls. */
+void vb_call_release_connection (VbCall *call);
 
 /* Exports every VbConn of @conns, each with all its object kinds, on @bus.
  * The connections must outlive the export.  With @authz every call from a

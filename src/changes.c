@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "introspection.h"
 #include "libvirt-glib-compat.h"
+#include "objects.h"
 
 #define EMITS_ANNOTATION "org.freedesktop.DBus.Property.EmitsChangedSignal"
 #define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
@@ -19,24 +20,33 @@ typedef enum {
   EMITS_NOTHING,       /* "const" or "false" */
 } Emits;
 
+/* Each connection's notices are read by a thread of its own, in order,
+ * so that a host that stops answering delays no other host's signals. */
+typedef struct {
+  GThreadPool *pool;         /* one thread */
+  /* Object path -> a{sv} of the last values sent for its emitting
+   * properties.  Only the lane's thread touches it. */
+  GHashTable *last_sent;
+  /* A libvirt connection of the lane's own.  Reading an object right
+   * after its event can wait inside libvirtd (a domain busy with a dump,
+   * say); on a call's connection that wait would take one of the few
+   * requests libvirtd serves at once per client.  Lane's thread only. */
+  virConnectPtr own;
+  /* Path -> VbInterface of every object announced or listed, for the
+   * resynchronisation after the host comes back.  NULL until listed. */
+  GHashTable *known;
+} NoticeLane;
+
 typedef struct {
   VbConn *conn;
-  const VbInterface *iface;
+  NoticeLane *lane;
+  const VbInterface *iface;  /* NULL: a resynchronisation */
   gpointer object;
   VbChangeKind kind;
 } VbNotice;
 
-static GMutex pool_lock;          /* guards notice_pool against shutdown */
-static GThreadPool *notice_pool;  /* one thread: notices in order */
-/* Object path -> a{sv} of the last values sent for its emitting
- * properties.  Only the notice thread touches it. */
-static GHashTable *last_sent;
-/* VbConn -> a libvirt connection of the notice thread's own.  Reading an
- * object right after its event can wait inside libvirtd (a domain busy
- * with a dump, say); on the calls' connection that wait would take one of
- * the few requests libvirtd serves at once per client, and cheap calls
- * would queue behind it.  Notice thread only. */
-static GHashTable *own_connections;
+static GMutex lanes_lock;         /* guards lanes against shutdown */
+static GHashTable *lanes;         /* VbConn -> NoticeLane */
 
 static Emits
 property_emits (GDBusInterfaceInfo *info, const char *name)
@@ -95,7 +105,7 @@ static void
 emit_differences (VbNotice *notice, const char *path, GVariant *properties)
 {
   GDBusInterfaceInfo *info = vb_introspection_lookup (notice->iface->name);
-  GVariant *before = g_hash_table_lookup (last_sent, path);
+  GVariant *before = g_hash_table_lookup (notice->lane->last_sent, path);
   GVariantBuilder changed, invalidated;
   gboolean any = FALSE;
   GVariantIter iter;
@@ -179,48 +189,38 @@ handle_present (VbNotice *notice, const char *path, VbCall *call)
   /* Kept serialized: one small block per object instead of a tree of
    * GVariants (10,000 domains would otherwise cost ~9 KiB each). */
   g_variant_get_data (properties);
-  g_hash_table_insert (last_sent, g_strdup (path), g_steal_pointer (&properties));
+  g_hash_table_insert (notice->lane->last_sent, g_strdup (path), g_steal_pointer (&properties));
 }
 
-static void
-close_connection (gpointer virconn)
-{
-  virConnectClose (virconn);
-}
-
-/* The notice thread's connection for @conn (a new reference), opened on
- * first use and again after libvirt closed it. */
+/* The lane's connection for @conn (a new reference), opened on first use
+ * and again after libvirt closed it. */
 static virConnectPtr
-own_connection (VbConn *conn, GError **error)
+own_connection (NoticeLane *lane, VbConn *conn, GError **error)
 {
-  const char *uri = vb_conn_get_uri (conn);
-  virConnectPtr virconn;
-
   /* A driver inside virtbusd never waits on libvirtd; and the test driver
    * gives each connection a state of its own (but for test:///default),
    * which a second connection would not see. */
   if (vb_conn_in_process (conn))
     return vb_conn_acquire (conn, error);
 
-  virconn = g_hash_table_lookup (own_connections, conn);
-
-  if (virconn != NULL && virConnectIsAlive (virconn) != 1)
+  if (lane->own != NULL && virConnectIsAlive (lane->own) != 1)
+    g_clear_pointer (&lane->own, virConnectClose);
+  if (lane->own == NULL)
     {
-      g_hash_table_remove (own_connections, conn);
-      virconn = NULL;
-    }
-  if (virconn == NULL)
-    {
-      virconn = virConnectOpen (uri);
-      if (virconn == NULL)
+      lane->own = virConnectOpen (vb_conn_get_uri (conn));
+      if (lane->own == NULL)
         {
           vb_error_set_from_libvirt (error);
           return NULL;
         }
-      g_hash_table_insert (own_connections, conn, virconn);
+      /* A host that stops answering holds this thread no longer than it
+       * holds a call. */
+      if (virConnectSetKeepAlive (lane->own, VB_CONN_KEEPALIVE_INTERVAL,
+                                  VB_CONN_KEEPALIVE_COUNT) < 0)
+        virResetLastError ();
     }
-  virConnectRef (virconn);
-  return virconn;
+  virConnectRef (lane->own);
+  return lane->own;
 }
 
 /* The notice thread yields the CPU to the threads that answer calls and
@@ -242,16 +242,154 @@ lower_own_priority (void)
     g_debug ("cannot lower the notice thread's priority: %s", g_strerror (errno));
 }
 
+static void handle_object_notice (VbNotice *notice, NoticeLane *lane_ptr);
+
+/* ---- resynchronisation -------------------------------------------------- */
+
+typedef struct {
+  VbConn *conn;
+  GHashTable *now;           /* path -> VbInterface */
+  GHashTable *listed;        /* the kinds listed: VbInterface set */
+  GPtrArray *objects;        /* VbNotice, found now */
+} Listing;
+
 static void
-handle_notice (gpointer data, gpointer unused)
+note_listed (const VbInterface *iface, gpointer object, gpointer data)
+{
+  Listing *listing = data;
+  g_autofree char *path = NULL;
+  VbNotice *found;
+
+  if (object == NULL)
+    {
+      g_hash_table_add (listing->listed, (gpointer) iface);
+      return;
+    }
+  path = iface->path (listing->conn, object);
+  if (path == NULL)
+    {
+      iface->release (object);
+      return;
+    }
+  found = g_new0 (VbNotice, 1);
+  found->iface = iface;
+  found->object = object;
+  g_hash_table_insert (listing->now, g_steal_pointer (&path), (gpointer) iface);
+  g_ptr_array_add (listing->objects, found);
+}
+
+/* Announces what @listing found that @lane did not know (InterfacesAdded)
+ * and reads again what it knew (PropertiesChanged for what changed
+ * meanwhile). */
+static void
+announce_found (NoticeLane *lane, VbNotice *resync, Listing *listing, virConnectPtr virconn)
+{
+  for (guint i = 0; i < listing->objects->len; i++)
+    {
+      VbNotice *found = g_ptr_array_index (listing->objects, i);
+      g_autofree char *path = found->iface->path (resync->conn, found->object);
+      VbCall call = { .conn = resync->conn, .iface = found->iface, .virconn = virconn,
+                      .object = found->object };
+
+      found->conn = resync->conn;
+      found->lane = lane;
+      found->kind = g_hash_table_contains (lane->known, path) ? VB_CHANGE_UPDATED
+                                                               : VB_CHANGE_ADDED;
+      if (path != NULL &&
+          (found->kind == VB_CHANGE_ADDED || interface_emits_changes (found->iface)))
+        handle_present (found, path, &call);
+      vb_call_forget_memo (&call);
+    }
+}
+
+/* Announces the objects @lane knew, of the kinds listed, that are gone. */
+static void
+announce_gone (NoticeLane *lane, VbNotice *resync, Listing *listing)
+{
+  GHashTableIter iter;
+  gpointer path, iface;
+
+  g_hash_table_iter_init (&iter, lane->known);
+  while (g_hash_table_iter_next (&iter, &path, &iface))
+    {
+      VbNotice gone = { .conn = resync->conn, .lane = lane, .iface = iface };
+
+      if (g_hash_table_contains (listing->now, path) ||
+          !g_hash_table_contains (listing->listed, iface))
+        continue;
+      g_hash_table_remove (lane->last_sent, path);
+      emit_removed (&gone, path);
+    }
+}
+
+static void
+found_free (gpointer data)
+{
+  VbNotice *found = data;
+
+  found->iface->release (found->object);
+  g_free (found);
+}
+
+/* The connection's watch was (re)opened: what came and went while the
+ * host was away is announced, as its events were lost with it.  The first
+ * listing only learns what exists. */
+static void
+resynchronise (NoticeLane *lane, VbNotice *resync)
+{
+  g_autoptr(GError) error = NULL;
+  virConnectPtr virconn = own_connection (lane, resync->conn, &error);
+  Listing listing = { .conn = resync->conn };
+
+  if (virconn == NULL)
+    {
+      g_debug ("%s: no resynchronisation: %s", vb_conn_get_name (resync->conn),
+               error->message);
+      return;
+    }
+  listing.now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  listing.listed = g_hash_table_new (NULL, NULL);
+  listing.objects = g_ptr_array_new_with_free_func (found_free);
+  vb_object_manager_each (virconn, note_listed, &listing);
+  if (lane->known != NULL)
+    {
+      announce_found (lane, resync, &listing, virconn);
+      announce_gone (lane, resync, &listing);
+      g_hash_table_unref (lane->known);
+    }
+  lane->known = g_steal_pointer (&listing.now);
+  g_hash_table_unref (listing.listed);
+  g_ptr_array_unref (listing.objects);
+  if (vb_conn_in_process (resync->conn))
+    vb_conn_release (resync->conn, virconn);
+  else
+    virConnectClose (virconn);
+}
+
+static void
+handle_notice (gpointer data, gpointer lane_ptr)
 {
   VbNotice *notice = data;
+
+  if (notice->iface == NULL)
+    {
+      lower_own_priority ();
+      resynchronise (lane_ptr, notice);
+      g_free (notice);
+      return;
+    }
+  handle_object_notice (notice, lane_ptr);
+}
+
+static void
+handle_object_notice (VbNotice *notice, NoticeLane *lane_ptr)
+{
   g_autofree char *path = notice->iface->path (notice->conn, notice->object);
   g_autoptr(GError) error = NULL;
   VbCall call = { .conn = notice->conn, .iface = notice->iface };
 
   lower_own_priority ();
-  call.virconn = path != NULL ? own_connection (notice->conn, &error) : NULL;
+  call.virconn = path != NULL ? own_connection (lane_ptr, notice->conn, &error) : NULL;
   if (call.virconn != NULL)
     call.object = notice->iface->lookup (call.virconn, strrchr (path, '/') + 1, &error);
 
@@ -260,47 +398,71 @@ handle_notice (gpointer data, gpointer unused)
       handle_present (notice, path, &call);
       vb_call_forget_memo (&call);
       notice->iface->release (call.object);
+      if (notice->lane->known != NULL)
+        g_hash_table_insert (notice->lane->known, g_strdup (path), (gpointer) notice->iface);
     }
   else if (call.virconn != NULL && notice->kind == VB_CHANGE_GONE_MAYBE &&
            g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
     {
-      g_hash_table_remove (last_sent, path);
+      g_hash_table_remove (notice->lane->last_sent, path);
+      if (notice->lane->known != NULL)
+        g_hash_table_remove (notice->lane->known, path);
       emit_removed (notice, path);
     }
-  if (call.virconn != NULL)
+  if (call.virconn != NULL && vb_conn_in_process (notice->conn))
+    vb_conn_release (notice->conn, call.virconn);
+  else if (call.virconn != NULL)
     virConnectClose (call.virconn);
   notice->iface->release (notice->object);
   g_free (notice);
 }
 
+static void
+notice_lane_free (NoticeLane *lane)
+{
+  g_thread_pool_free (lane->pool, FALSE, TRUE);
+  g_hash_table_unref (lane->last_sent);
+  g_clear_pointer (&lane->known, g_hash_table_unref);
+  g_clear_pointer (&lane->own, virConnectClose);
+  g_free (lane);
+}
+
+static NoticeLane *
+notice_lane_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  NoticeLane *lane = g_new0 (NoticeLane, 1);
+
+  lane->last_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_variant_unref);
+  lane->pool = g_thread_pool_new (handle_notice, lane, 1, FALSE, &error);
+  if (lane->pool == NULL)
+    g_error ("cannot create a change notice thread: %s", error->message);
+  return lane;
+}
+
 void
 vb_changes_init (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  last_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                     (GDestroyNotify) g_variant_unref);
-  own_connections = g_hash_table_new_full (NULL, NULL, NULL, close_connection);
-  g_mutex_lock (&pool_lock);
-  notice_pool = g_thread_pool_new (handle_notice, NULL, 1, FALSE, &error);
-  g_mutex_unlock (&pool_lock);
-  if (notice_pool == NULL)
-    g_error ("cannot create the change notice thread: %s", error->message);
+  g_mutex_lock (&lanes_lock);
+  lanes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) notice_lane_free);
+  g_mutex_unlock (&lanes_lock);
 }
 
 void
 vb_changes_shutdown (void)
 {
-  GThreadPool *pool;
+  GHashTable *all;
 
-  g_mutex_lock (&pool_lock);
-  pool = g_steal_pointer (&notice_pool);
-  g_mutex_unlock (&pool_lock);
-  if (pool != NULL)
-    g_thread_pool_free (pool, FALSE, TRUE);
-  g_clear_pointer (&last_sent, g_hash_table_unref);
-  g_clear_pointer (&own_connections, g_hash_table_unref);
+  g_mutex_lock (&lanes_lock);
+  all = g_steal_pointer (&lanes);
+  g_mutex_unlock (&lanes_lock);
+  /* Outside the lock: waits for each lane's thread. */
+  if (all != NULL)
+    g_hash_table_unref (all);
 }
+
+static gboolean push_notice (VbConn *conn, VbNotice *notice);
 
 void
 vb_changes_notify (VbConn *conn, const VbInterface *iface, gpointer object,
@@ -319,17 +481,39 @@ vb_changes_notify (VbConn *conn, const VbInterface *iface, gpointer object,
   notice->iface = iface;
   notice->object = object;
   notice->kind = kind;
-  g_mutex_lock (&pool_lock);
-  if (notice_pool != NULL)
-    {
-      g_thread_pool_push (notice_pool, notice, NULL);
-      notice = NULL;
-    }
-  g_mutex_unlock (&pool_lock);
-  /* Stopping: nobody is listening any more. */
-  if (notice != NULL)
+  if (!push_notice (conn, notice))
     {
       iface->release (object);
       g_free (notice);
     }
+}
+
+void
+vb_changes_resync (VbConn *conn)
+{
+  VbNotice *notice = g_new0 (VbNotice, 1);
+
+  notice->conn = conn;
+  if (!push_notice (conn, notice))
+    g_free (notice);
+}
+
+/* Queues @notice on @conn's lane; FALSE when stopping (nobody listens). */
+static gboolean
+push_notice (VbConn *conn, VbNotice *notice)
+{
+  g_mutex_lock (&lanes_lock);
+  if (lanes != NULL)
+    {
+      notice->lane = g_hash_table_lookup (lanes, conn);
+      if (notice->lane == NULL)
+        {
+          notice->lane = notice_lane_new ();
+          g_hash_table_insert (lanes, conn, notice->lane);
+        }
+      g_thread_pool_push (notice->lane->pool, notice, NULL);
+      notice = NULL;
+    }
+  g_mutex_unlock (&lanes_lock);
+  return notice == NULL;
 }

@@ -28,3 +28,9 @@ void vb_changes_shutdown (void);
  * @object: the caller gives a reference of its own. */
 void vb_changes_notify (VbConn *conn, const VbInterface *iface, gpointer object,
                         VbChangeKind kind);
+
+/* @conn's watching connection was opened: the first time, what exists is
+ * learnt; after the host was away, what was added, removed or changed
+ * meanwhile is announced (InterfacesAdded, InterfacesRemoved,
+ * PropertiesChanged).  Any thread. */
+void vb_changes_resync (VbConn *conn);

@@ -1,5 +1,6 @@
 #include "conn.h"
 
+#include "changes.h"
 #include "errors.h"
 #include "events.h"
 #include "workers.h"
@@ -19,11 +20,23 @@ struct _VbConn {
   char *path;
   GDBusConnection *bus;
 
-  /* Held while opening, which may take long (remote URIs): never taken
-   * on the main loop nor in libvirt callbacks. */
+  /* Guards what follows.  Never held across a libvirt call that waits on
+   * the other side, but for the in-process driver's open. */
   GMutex lock;
+  GCond changed;           /* an open ended, or a channel came back */
+  /* The watching connection: libvirt's events and the close callback
+   * come through it.  In process, also the one every call shares. */
   virConnectPtr virconn;   /* NULL until opened */
   VbEventIds event_ids;
+  /* Remote drivers: channels, connections used by one thread at a time
+   * (see vb_conn_acquire). */
+  GPtrArray *idle_channels;
+  guint n_channels;        /* idle and leased */
+  guint max_channels;
+  gboolean opening;        /* an opener thread runs */
+  gint64 open_started;     /* monotonic, when it started */
+  guint opens_ended;       /* counts the opener's ends */
+  char *open_failure;      /* why the last open failed, or NULL */
 
   gint closed;             /* atomic: libvirt reported the connection closed */
   gboolean in_process;     /* set once: see vb_conn_in_process */
@@ -57,8 +70,11 @@ conn_clear (gpointer data)
   drop_libvirt_connection (conn);
   g_mutex_unlock (&conn->lock);
 
+  g_ptr_array_unref (conn->idle_channels);
   g_mutex_clear (&conn->lock);
+  g_cond_clear (&conn->changed);
   g_object_unref (conn->bus);
+  g_free (conn->open_failure);
   g_free (conn->name);
   g_free (conn->uri);
   g_free (conn->path);
@@ -94,7 +110,11 @@ vb_conn_new (GDBusConnection *bus, const char *name, const char *uri)
   conn->bus = g_object_ref (bus);
   conn->reopen_delay = REOPEN_DELAY_MIN_SECONDS;
   conn->in_process = g_str_has_prefix (uri, "test:");
+  conn->idle_channels = g_ptr_array_new_with_free_func ((GDestroyNotify) virConnectClose);
+  /* Every worker of the connection's lane may hold one at once. */
+  conn->max_channels = vb_workers_lane_threads ();
   g_mutex_init (&conn->lock);
+  g_cond_init (&conn->changed);
   return conn;
 }
 
@@ -170,56 +190,240 @@ on_libvirt_closed (virConnectPtr virconn, int reason, void *opaque)
     request_reopen (conn);
 }
 
-static gboolean
-open_locked (VbConn *conn, GError **error)
+/* A connection that notices a dead peer: remote drivers through
+ * keepalive (local drivers answer "unsupported", which is fine). */
+static virConnectPtr
+open_libvirt (VbConn *conn, GError **error)
 {
   virConnectPtr virconn = virConnectOpen (conn->uri);
 
   if (virconn == NULL)
     {
       vb_error_set_from_libvirt (error);
-      return FALSE;
+      g_prefix_error (error, "%s (%s): ", conn->name, conn->uri);
+      return NULL;
     }
-
-  /* Remote connections notice a dead peer only through keepalive; local
-   * drivers answer "unsupported", which is fine. */
-  if (virConnectSetKeepAlive (virconn, 5, 3) < 0)
+  if (virConnectSetKeepAlive (virconn, VB_CONN_KEEPALIVE_INTERVAL,
+                              VB_CONN_KEEPALIVE_COUNT) < 0)
     virResetLastError ();
+  return virconn;
+}
+
+/* Makes @virconn (opened, not yet shared) the watching connection. */
+static void
+watch_locked (VbConn *conn, virConnectPtr virconn)
+{
   if (virConnectRegisterCloseCallback (virconn, on_libvirt_closed, conn, NULL) < 0)
     virResetLastError ();
-
   conn->virconn = virconn;
   g_atomic_int_set (&conn->closed, FALSE);
   g_atomic_int_set (&conn->reopen_delay, REOPEN_DELAY_MIN_SECONDS);
   vb_events_register (conn, virconn, &conn->event_ids);
+  vb_changes_resync (conn);
   g_debug ("connection %s opened %s", conn->name, conn->uri);
-  return TRUE;
 }
 
-/* A new reference to the connection if it is open. */
-static virConnectPtr
-reference_open_locked (VbConn *conn)
+static gboolean
+watching_locked (VbConn *conn)
 {
+  return conn->virconn != NULL && !g_atomic_int_get (&conn->closed) &&
+         virConnectIsAlive (conn->virconn) == 1;
+}
+
+/* In process: the one connection every call shares, opened here. */
+static virConnectPtr
+acquire_shared (VbConn *conn, GError **error)
+{
+  virConnectPtr virconn = NULL;
+
+  g_mutex_lock (&conn->lock);
+  if (conn->virconn != NULL && !watching_locked (conn))
+    drop_libvirt_connection (conn);
   if (conn->virconn == NULL)
-    return NULL;
-  virConnectRef (conn->virconn);
-  return conn->virconn;
+    {
+      virconn = open_libvirt (conn, error);
+      if (virconn != NULL)
+        watch_locked (conn, virconn);
+    }
+  virconn = conn->virconn;
+  if (virconn != NULL)
+    virConnectRef (virconn);
+  g_mutex_unlock (&conn->lock);
+  return virconn;
+}
+
+/* The opener thread: opens what @conn lacks (the watching connection,
+ * then a channel) without holding the lock, since a host that does not
+ * answer keeps virConnectOpen waiting as long as it stays away (no
+ * keepalive runs before the connection is open). */
+static gpointer
+run_opener (gpointer data)
+{
+  VbConn *conn = data;
+  g_autoptr(GError) error = NULL;
+  virConnectPtr watcher = NULL;
+  virConnectPtr channel = NULL;
+  gboolean wants_watcher;
+
+  g_mutex_lock (&conn->lock);
+  wants_watcher = !watching_locked (conn);
+  if (wants_watcher)
+    drop_libvirt_connection (conn);
+  g_mutex_unlock (&conn->lock);
+
+  if (wants_watcher)
+    watcher = open_libvirt (conn, &error);
+  if (error == NULL)
+    channel = open_libvirt (conn, &error);
+
+  g_mutex_lock (&conn->lock);
+  if (watcher != NULL)
+    watch_locked (conn, watcher);
+  if (channel != NULL)
+    {
+      g_ptr_array_add (conn->idle_channels, channel);
+      conn->n_channels++;
+    }
+  g_clear_pointer (&conn->open_failure, g_free);
+  if (error != NULL)
+    {
+      conn->open_failure = g_strdup (error->message);
+      g_debug ("connection %s not opened: %s", conn->name, error->message);
+    }
+  conn->opening = FALSE;
+  conn->opens_ended++;
+  g_cond_broadcast (&conn->changed);
+  g_mutex_unlock (&conn->lock);
+
+  /* A host that refused (libvirtd stopped, say) is tried again later, so
+   * that signal subscribers hear from it once it is back. */
+  if (error != NULL && conn_try_ref (conn))
+    request_reopen (conn);
+  vb_conn_free (conn);
+  return NULL;
+}
+
+static void
+start_opener_locked (VbConn *conn)
+{
+  if (conn->opening || !conn_try_ref (conn))
+    return;
+  conn->opening = TRUE;
+  conn->open_started = g_get_monotonic_time ();
+  g_thread_unref (g_thread_new ("vb-open", run_opener, conn));
+}
+
+/* An idle channel that is still alive, or NULL; dead ones are closed. */
+static virConnectPtr
+take_idle_channel_locked (VbConn *conn)
+{
+  while (conn->idle_channels->len > 0)
+    {
+      virConnectPtr virconn =
+          g_ptr_array_steal_index_fast (conn->idle_channels, conn->idle_channels->len - 1);
+
+      if (virConnectIsAlive (virconn) == 1)
+        return virconn;
+      /* Dead: closing it sends nothing. */
+      conn->n_channels--;
+      virConnectClose (virconn);
+    }
+  return NULL;
+}
+
+static void
+set_no_answer (VbConn *conn, GError **error)
+{
+  g_set_error (error, VB_ERROR, VB_ERROR_LIBVIRT,
+               "%s (%s): the host did not answer within %d s", conn->name, conn->uri,
+               VB_CONN_OPEN_TIMEOUT);
+}
+
+/* Remote drivers: a channel of our own for the calling thread.  libvirt
+ * 9's RPC client crashes when a connection dies (keepalive) while several
+ * threads wait on it: the thread that polls for them leaves its socket
+ * watch attached, pointing into its stack, and another thread's poll
+ * later runs it (virNetClientIOEventLoop).  One thread per connection
+ * never leaves one behind, and each call then fails on its own when its
+ * host goes away (keepalive), instead of all but one waiting for the
+ * socket to close. */
+static virConnectPtr
+lease_channel (VbConn *conn, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&conn->lock);
+
+  for (;;)
+    {
+      virConnectPtr virconn = NULL;
+      guint opens_ended = conn->opens_ended;
+      gint64 deadline;
+
+      if (watching_locked (conn))
+        virconn = take_idle_channel_locked (conn);
+      if (virconn != NULL)
+        return virconn;
+      if (!watching_locked (conn) || conn->n_channels < conn->max_channels)
+        start_opener_locked (conn);
+      /* Counted from the open's start: while a host stays silent, the
+       * calls that come later fail at once instead of queuing. */
+      deadline = (conn->opening ? conn->open_started : g_get_monotonic_time ()) +
+                 VB_CONN_OPEN_TIMEOUT * G_TIME_SPAN_SECOND;
+      if (!g_cond_wait_until (&conn->changed, &conn->lock, deadline))
+        {
+          set_no_answer (conn, error);
+          return NULL;
+        }
+      if (conn->opens_ended != opens_ended && conn->open_failure != NULL)
+        {
+          g_set_error_literal (error, VB_ERROR, VB_ERROR_LIBVIRT, conn->open_failure);
+          return NULL;
+        }
+    }
 }
 
 virConnectPtr
 vb_conn_acquire (VbConn *conn, GError **error)
 {
-  virConnectPtr virconn = NULL;
+  if (conn->in_process)
+    return acquire_shared (conn, error);
+  return lease_channel (conn, error);
+}
 
+void
+vb_conn_release (VbConn *conn, virConnectPtr virconn)
+{
+  if (conn->in_process)
+    {
+      virConnectClose (virconn);
+      return;
+    }
   g_mutex_lock (&conn->lock);
-  if (conn->virconn != NULL &&
-      (g_atomic_int_get (&conn->closed) || virConnectIsAlive (conn->virconn) != 1))
-    drop_libvirt_connection (conn);
-
-  if (conn->virconn != NULL || open_locked (conn, error))
-    virconn = reference_open_locked (conn);
+  if (virConnectIsAlive (virconn) == 1)
+    {
+      g_ptr_array_add (conn->idle_channels, virconn);
+      virconn = NULL;
+    }
+  else
+    conn->n_channels--;
+  g_cond_broadcast (&conn->changed);
   g_mutex_unlock (&conn->lock);
-  return virconn;
+  if (virconn != NULL)
+    virConnectClose (virconn);
+}
+
+void
+vb_conn_give_up (VbConn *conn, virConnectPtr virconn)
+{
+  if (conn->in_process)
+    {
+      virConnectClose (virconn);
+      return;
+    }
+  g_mutex_lock (&conn->lock);
+  conn->n_channels--;
+  g_cond_broadcast (&conn->changed);
+  g_mutex_unlock (&conn->lock);
+  virConnectClose (virconn);
 }
 
 virConnectPtr
@@ -227,12 +431,21 @@ vb_conn_try_acquire (VbConn *conn)
 {
   virConnectPtr virconn = NULL;
 
-  if (!g_mutex_trylock (&conn->lock))
+  if (!conn->in_process || !g_mutex_trylock (&conn->lock))
     return NULL;
-  if (!g_atomic_int_get (&conn->closed))
-    virconn = reference_open_locked (conn);
+  if (conn->virconn != NULL && !g_atomic_int_get (&conn->closed))
+    {
+      virconn = conn->virconn;
+      virConnectRef (virconn);
+    }
   g_mutex_unlock (&conn->lock);
   return virconn;
+}
+
+gboolean
+vb_conn_host_lost (VbConn *conn, virConnectPtr virconn)
+{
+  return !conn->in_process && virConnectIsAlive (virconn) != 1;
 }
 
 gboolean
@@ -242,27 +455,32 @@ vb_conn_in_process (VbConn *conn)
 }
 
 static void
-open_quietly (gpointer data)
+open_shared_quietly (gpointer data)
 {
   VbConn *conn = data;
   g_autoptr(GError) error = NULL;
-  virConnectPtr virconn = vb_conn_acquire (conn, &error);
+  virConnectPtr virconn = acquire_shared (conn, &error);
 
   if (virconn == NULL)
-    {
-      g_debug ("connection %s (%s) not opened: %s", conn->name, conn->uri,
-               error->message);
-      if (g_atomic_int_get (&conn->closed) && conn_try_ref (conn))
-        request_reopen (conn);
-      return;
-    }
-  virConnectClose (virconn);
+    g_debug ("connection %s not opened: %s", conn->name, error->message);
+  else
+    virConnectClose (virconn);
 }
 
+/* Main loop or any thread: the watching connection is opened (again)
+ * without waiting for a call, so that libvirt's events reach clients. */
 void
 vb_conn_open_in_background (VbConn *conn)
 {
-  vb_workers_push (conn, VB_COST_SLOW, open_quietly, conn);
+  if (conn->in_process)
+    {
+      vb_workers_push (conn, VB_COST_SLOW, open_shared_quietly, conn);
+      return;
+    }
+  g_mutex_lock (&conn->lock);
+  if (!watching_locked (conn))
+    start_opener_locked (conn);
+  g_mutex_unlock (&conn->lock);
 }
 
 static gboolean

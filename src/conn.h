@@ -24,22 +24,49 @@ GDBusConnection *vb_conn_get_bus (VbConn *conn);
 void vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_name,
                           const char *signal_name, GVariant *args);
 
-/* Returns a new reference to the open libvirt connection, opening it
- * first if needed.  Blocks: call on worker threads only. */
+/* Seconds.  A remote host that stops answering is found dead after at
+ * most INTERVAL * (COUNT + 1) s of silence (libvirt's keepalive), and
+ * calls in flight to it then fail. */
+#define VB_CONN_KEEPALIVE_INTERVAL 5
+#define VB_CONN_KEEPALIVE_COUNT 3
+/* Seconds a call waits for a connection to a remote host to open. */
+#define VB_CONN_OPEN_TIMEOUT 20
+
+/* A libvirt connection for the calling thread, opening it first if
+ * needed; give it back with vb_conn_release().  Blocks: call on worker
+ * threads only.  In process (libvirt's test driver) every call shares one
+ * connection; with any other driver the connection is a channel of the
+ * caller's own until released (libvirt's RPC client is not safe with
+ * several threads waiting on one connection that dies), and a host that
+ * does not answer fails the call after VB_CONN_OPEN_TIMEOUT s with an
+ * error naming the connection. */
 virConnectPtr vb_conn_acquire (VbConn *conn, GError **error);
 
-/* The open connection, referenced, when it can be had without waiting
- * (not being opened, not closed); NULL otherwise.  Any thread. */
+/* Gives back what vb_conn_acquire() returned; any thread. */
+void vb_conn_release (VbConn *conn, virConnectPtr virconn);
+
+/* Like vb_conn_release(), but @virconn leaves the connection's channels
+ * for good: a stream bound to it keeps its own reference and is then its
+ * only user. */
+void vb_conn_give_up (VbConn *conn, virConnectPtr virconn);
+
+/* In process only: the shared connection, referenced, when it can be had
+ * without waiting (not being opened, not closed); NULL otherwise.  Any
+ * thread.  Give it back with vb_conn_release(). */
 virConnectPtr vb_conn_try_acquire (VbConn *conn);
+
+/* TRUE when @virconn, acquired from @conn, is a remote connection that
+ * has died: a call that failed on it failed because its host went away. */
+gboolean vb_conn_host_lost (VbConn *conn, virConnectPtr virconn);
 
 /* TRUE when the driver runs inside virtbusd's process (libvirt's test
  * driver, "test:///..."), so that its calls never wait on another process:
  * only on libvirt's locks, which virtbusd's own threads hold. */
 gboolean vb_conn_in_process (VbConn *conn);
 
-/* Opens the connection on a worker so that libvirt events reach clients
- * before anyone calls a method; failures are left for the first call to
- * report. */
+/* Opens the connection in the background so that libvirt events reach
+ * clients before anyone calls a method; failures are left for the first
+ * call to report.  Any thread. */
 void vb_conn_open_in_background (VbConn *conn);
 
 /* TRUE if @name can be a connection name: a single D-Bus object path

@@ -1329,7 +1329,7 @@ domain_screenshot (VbCall *call, GVariant *args, GError **error)
   g_autofree char *mime_type = NULL;
 
   g_variant_get (args, "(uu)", &screen, &flags);
-  stream = vb_stream_new (call->virconn, error);
+  stream = vb_call_new_stream (call, error);
   if (stream == NULL)
     return NULL;
   mime_type = virDomainScreenshot (call->object, stream, screen, flags);
@@ -1354,7 +1354,7 @@ open_device_socket (VbCall *call, const char *what,
                     const char *name, guint flags, GError **error)
 {
   int pair[2];
-  g_autoptr(virStream) stream = vb_stream_new (call->virconn, error);
+  g_autoptr(virStream) stream = vb_call_new_stream (call, error);
 
   if (stream == NULL)
     return NULL;

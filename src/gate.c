@@ -237,7 +237,10 @@ proceed (VbPendingCall *pending, gboolean run_here)
   else if (run_here)
     vb_pending_call_run (pending);
   else
-    vb_pending_call_dispatch (pending);
+    {
+      vb_call_let_go (&pending->call);
+      vb_pending_call_dispatch (pending);
+    }
 }
 
 static gboolean ask_polkit_for_call (gpointer data);
@@ -261,6 +264,7 @@ describe_and_decide (VbPendingCall *pending, gboolean may_run_here)
       vb_pending_call_finish (pending, NULL, refusal);
       break;
     default:
+      vb_call_let_go (call);
       g_main_context_invoke (NULL, ask_polkit_for_call, pending);
       break;
     }

@@ -120,6 +120,27 @@ static const struct {
   { &vb_secret_interface, list_secrets },
 };
 
+void
+vb_object_manager_each (virConnectPtr virconn, VbObjectFunc func, gpointer data)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (managed_kinds); k++)
+    {
+      gpointer *objects = NULL;
+      int n = managed_kinds[k].list_all (virconn, &objects);
+
+      if (n < 0)
+        {
+          /* A kind the driver lacks (or a host gone meanwhile). */
+          virResetLastError ();
+          continue;
+        }
+      func (managed_kinds[k].iface, NULL, data);
+      for (int i = 0; i < n; i++)
+        func (managed_kinds[k].iface, objects[i], data);
+      free (objects);
+    }
+}
+
 static GVariant *
 object_manager_get_managed_objects (VbCall *call, GVariant *args, GError **error)
 {

@@ -17,6 +17,15 @@ extern const VbInterface vb_nwfilter_interface;
 extern const VbInterface vb_secret_interface;
 extern const VbInterface vb_object_manager_interface;
 
+/* Called with (@iface, NULL) once a kind has been listed, then with each
+ * of its objects, which the function takes. */
+typedef void (*VbObjectFunc) (const VbInterface *iface, gpointer object, gpointer data);
+
+/* Lists the objects the ObjectManager reports at the top level (domains,
+ * networks, pools, node devices, host interfaces, filters, secrets) on
+ * @virconn; kinds that cannot be listed are left out. */
+void vb_object_manager_each (virConnectPtr virconn, VbObjectFunc func, gpointer data);
+
 /* org.libvirt.Domain members about snapshots; they live in snapshot.c
  * with the rest of the snapshot code and are listed in domain.c's table.
  * call->object is the virDomainPtr. */

@@ -184,7 +184,7 @@ static virStreamPtr
 volume_stream (VbCall *call, VbVolumeStreamFunc bind, guint64 offset, guint64 length,
                guint flags, GError **error)
 {
-  virStreamPtr stream = vb_stream_new (call->virconn, error);
+  virStreamPtr stream = vb_call_new_stream (call, error);
 
   if (stream == NULL)
     return NULL;

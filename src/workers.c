@@ -12,7 +12,7 @@ typedef struct {
 
 static GMutex lanes_lock;
 static GHashTable *lanes;    /* lane key -> VbLane */
-static guint pool_threads;
+static gint pool_threads;       /* atomic */
 
 static void
 run_work_item (gpointer item_ptr, gpointer pool_data)
@@ -53,9 +53,15 @@ vb_workers_init (guint threads)
   g_return_if_fail (threads > 0);
 
   g_mutex_lock (&lanes_lock);
-  pool_threads = threads;
+  g_atomic_int_set (&pool_threads, (gint) threads);
   lanes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) lane_free);
   g_mutex_unlock (&lanes_lock);
+}
+
+guint
+vb_workers_lane_threads (void)
+{
+  return 2 * MAX (g_atomic_int_get (&pool_threads), 1);
 }
 
 static GThreadPool *

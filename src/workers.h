@@ -24,6 +24,9 @@ typedef void (*VbWorkFunc) (gpointer data);
 /* @threads is the size of each pool (--threads). */
 void vb_workers_init (guint threads);
 
+/* How many calls of one lane may run at once (both pools). */
+guint vb_workers_lane_threads (void);
+
 /* Runs @func (@data) on a worker of @lane's pool for @cost (INSTANT: the
  * cheap pool); @lane names the lane (a connection), made on first use.
  * Any thread. */
