@@ -363,6 +363,47 @@ test_web_user_starts_and_stops_web1_only (void)
                             g_variant_new ("(u)", 0), "()");
 }
 
+/* Polkit's details name the connection (connect_driver): a rule lets the
+ * plain user start guests through one connection only, here "Test" and
+ * not "Twin", a second connection to the same driver (as it would be one
+ * host of several). */
+static void
+test_rule_for_one_connection_only (void)
+{
+  static const char rules[] =
+      "polkit.addRule(function(action, subject) {\n"
+      "  if (action.id == 'org.libvirt.dbus.domain.start' &&\n"
+      "      subject.user == 'vbauthz-plain' &&\n"
+      "      action.lookup('connect_driver') == 'Test')\n"
+      "    return polkit.Result.YES;\n"
+      "});\n";
+  g_autofree char *twin_web2 = NULL;
+  g_autoptr(GPtrArray) start_on_twin = NULL;
+  g_autoptr(GPtrArray) start_on_test = NULL;
+  g_autoptr(GVariant) root_stop = NULL;
+
+  vb_authz_world_use_config ("[connections]\nTest = test:///default\nTwin = test:///default\n");
+  g_assert_true (g_str_has_prefix (world.web2, "/org/libvirt/Test/"));
+  twin_web2 = g_strconcat ("/org/libvirt/Twin/", world.web2 + strlen ("/org/libvirt/Test/"),
+                           NULL);
+  start_on_twin = single_call (twin_web2, "Create", "domain:start");
+  start_on_test = single_call (world.web2, "Create", "domain:start");
+  vb_authz_world_set_polkit_rules ("30-vbauthz-one-connection.rules", rules);
+
+  vb_call_as (USER_PLAIN, start_on_twin, FALSE);
+  vb_assert_denied (start_on_twin->pdata[0]);
+  g_assert_false (domain_is_active (world.web2));
+  vb_call_as (USER_PLAIN, start_on_test, FALSE);
+  vb_assert_allowed (start_on_test->pdata[0]);
+  g_assert_true (domain_is_active (world.web2));
+  g_assert_true (domain_is_active (twin_web2));
+
+  root_stop = vb_test_call (&world.fixture, world.web2, "org.libvirt.Domain", "Destroy",
+                            g_variant_new ("(u)", 0), "()");
+  vb_authz_world_set_polkit_rules ("30-vbauthz-one-connection.rules", NULL);
+  vb_authz_world_use_config ("");
+}
+
 static const char *
 web1_path (const VbInterface *iface)
 {
@@ -482,6 +523,7 @@ add_tests (void)
                    test_domain_capabilities_for_readers);
   g_test_add_func ("/authz/rule/web1-start-and-stop", test_web_user_starts_and_stops_web1_only);
   g_test_add_func ("/authz/rule/everything-else-refused", test_web_user_refused_everything_else);
+  g_test_add_func ("/authz/rule/one-connection-only", test_rule_for_one_connection_only);
   g_test_add_func ("/authz/rule/challenge", test_challenge_without_and_with_interaction);
   g_test_add_func ("/authz/rule/prompt-holds-up-nobody-else", test_prompt_holds_up_nobody_else);
   g_test_add_func ("/authz/libvirt-group/every-member-allowed",

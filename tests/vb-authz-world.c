@@ -184,8 +184,11 @@ start_daemon (const char *config)
   g_autofree char *name = g_strdup_printf ("virtbusd-%u.conf",
                                            (unsigned) g_random_int_range (0, 1 << 30));
   g_autofree char *path = g_build_filename (world.dir, name, NULL);
+  /* A configuration naming its connections is taken as it is. */
+  gboolean own_connections = strstr (config, "[connections]") != NULL;
   const char *const argv[] = { vb_test_daemon_binary (), "--system", "--config", path,
-                               "--connect", "Test=test:///default", NULL };
+                               own_connections ? NULL : "--connect", "Test=test:///default",
+                               NULL };
 
   vb_system_write_file (world.dir, name, config);
   g_free (world.daemon_config);

@@ -62,7 +62,8 @@ int vb_authz_test_main (int argc, char **argv, const char *suite,
                         void (*add_tests) (void), void (*tear_down) (void));
 
 /* Makes virtbusd run with @config as its configuration file ("" for the
- * defaults): restarts it (with the world's objects made afresh) unless it
+ * defaults; Test=test:///default is added unless @config has a
+ * [connections] group, which must then name Test): restarts it (with the world's objects made afresh) unless it
  * already does, and its objects are unchanged. */
 void vb_authz_world_use_config (const char *config);
 /* Marks the world's objects as possibly removed: the next

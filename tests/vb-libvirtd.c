@@ -13,6 +13,12 @@ static char *scratch_dir;
 char *
 vb_virsh (const char *const *args, GError **error)
 {
+  return vb_virsh_on (VB_LIBVIRTD_URI, args, error);
+}
+
+char *
+vb_virsh_on (const char *uri, const char *const *args, GError **error)
+{
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) virsh = NULL;
   g_autofree char *out = NULL;
@@ -21,7 +27,7 @@ vb_virsh (const char *const *args, GError **error)
   g_ptr_array_add (argv, "virsh");
   g_ptr_array_add (argv, "-q");
   g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, VB_LIBVIRTD_URI);
+  g_ptr_array_add (argv, (char *) uri);
   for (const char *const *arg = args; *arg != NULL; arg++)
     g_ptr_array_add (argv, (char *) *arg);
   g_ptr_array_add (argv, NULL);
