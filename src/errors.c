@@ -24,8 +24,14 @@ vb_error_set_from_libvirt (GError **error)
 {
   virErrorPtr last = virGetLastError ();
 
+  /* libvirt quotes what it was given (file names, ...), which need not be
+   * UTF-8; a D-Bus error message must be. */
   if (last != NULL && last->message != NULL)
-    g_set_error_literal (error, VB_ERROR, VB_ERROR_LIBVIRT, last->message);
+    {
+      g_autofree char *message = g_utf8_make_valid (last->message, -1);
+
+      g_set_error_literal (error, VB_ERROR, VB_ERROR_LIBVIRT, message);
+    }
   else
     g_set_error_literal (error, VB_ERROR, VB_ERROR_LIBVIRT,
                          "libvirt call failed without an error message");

@@ -114,8 +114,12 @@ vb_lookup_failed (GError **error)
   virErrorPtr last = virGetLastError ();
 
   if (vb_error_libvirt_is_not_found ())
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT,
-                         last->message != NULL ? last->message : "No such object");
+    {
+      g_autofree char *message =
+          g_utf8_make_valid (last->message != NULL ? last->message : "No such object", -1);
+
+      g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT, message);
+    }
   else
     vb_error_set_from_libvirt (error);
   return NULL;
@@ -146,6 +150,11 @@ vb_segment_to_string (const char *segment, GError **error)
 {
   char *decoded = vb_path_unescape (segment);
 
+  /* No libvirt object has a name that is not UTF-8 (its XML is), and
+   * libvirt's "not found" message would quote the bytes into a D-Bus
+   * error, which must be UTF-8. */
+  if (decoded != NULL && !g_utf8_validate (decoded, -1, NULL))
+    g_clear_pointer (&decoded, g_free);
   if (decoded == NULL)
     vb_malformed_segment (segment, error);
   return decoded;
