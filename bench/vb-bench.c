@@ -7,11 +7,13 @@
  *   vb-bench startup --address A [-- DAEMON ARGS...]
  *   vb-bench events --address A --domain 5 --cycles 20
  *   vb-bench first --address A --scenario get --first-domain 200 --samples 10
+ *   vb-bench soak --address A --pid PID --caller -1:16 --caller 64301:16 --calls 10000
  */
 #include <locale.h>
 #include <stdio.h>
 
 #include "bench-load.h"
+#include "bench-soak.h"
 #include "bench-tasks.h"
 
 #define DEFAULT_CONNECT_PATH "/org/libvirt/Test"
@@ -257,6 +259,81 @@ run_first (int argc, char **argv, GError **error)
   return bench_first_calls (&options, error);
 }
 
+/* --caller UID:COUNT, once per group of clients. */
+static gboolean
+parse_callers (BenchSoakOptions *options, char **callers, GError **error)
+{
+  guint n_callers = callers != NULL ? g_strv_length (callers) : 0;
+
+  if (n_callers < 1 || n_callers > BENCH_SOAK_MAX_GROUPS)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "soak needs 1 to %d --caller UID:COUNT", BENCH_SOAK_MAX_GROUPS);
+      return FALSE;
+    }
+  options->n_groups = n_callers;
+  for (guint g = 0; g < n_callers; g++)
+    {
+      g_auto(GStrv) parts = g_strsplit (callers[g], ":", 2);
+      gint64 uid, count;
+
+      if (g_strv_length (parts) != 2 ||
+          !g_ascii_string_to_signed (parts[0], 10, -1, G_MAXINT32, &uid, NULL) ||
+          !g_ascii_string_to_signed (parts[1], 10, 1, 4096, &count, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--caller '%s': expected UID:COUNT (UID -1 for this process's)",
+                       callers[g]);
+          return FALSE;
+        }
+      options->groups[g].uid = (gint) uid;
+      options->groups[g].clients = (gint) count;
+    }
+  return TRUE;
+}
+
+static gboolean
+run_soak (int argc, char **argv, GError **error)
+{
+  BenchSoakOptions options = {
+    .connect_path = DEFAULT_CONNECT_PATH, .calls = 10000, .depth = 4, .first_domain = 1,
+    .last_domain = 1, .sample_interval = 0.1,
+  };
+  g_auto(GStrv) callers = NULL;
+  const GOptionEntry entries[] = {
+    ADDRESS_OPTION (&options.address),
+    CONNECT_PATH_OPTION (&options.connect_path),
+    { "pid", 'p', 0, G_OPTION_ARG_INT, &options.pid,
+      "The daemon, whose memory and CPU time to read", "PID" },
+    { "caller", 0, 0, G_OPTION_ARG_STRING_ARRAY, &callers,
+      "COUNT client connections calling as user UID (-1: this process's; others need root); "
+      "repeatable", "UID:COUNT" },
+    { "calls", 0, 0, G_OPTION_ARG_INT, &options.calls, "Calls per client (10000)", "N" },
+    { "depth", 'd', 0, G_OPTION_ARG_INT, &options.depth, "Calls in flight per client (4)", "D" },
+    { "first-domain", 0, 0, G_OPTION_ARG_INT, &options.first_domain,
+      "Calls rotate over domains first..last", "N" },
+    { "last-domain", 0, 0, G_OPTION_ARG_INT, &options.last_domain, "See --first-domain", "N" },
+    { "sample-interval", 0, 0, G_OPTION_ARG_DOUBLE, &options.sample_interval,
+      "Seconds between samples of the daemon's VmRSS (0.1)", "S" },
+    { NULL },
+  };
+
+  if (!parse ("soak - many clients, a fixed number of mixed calls each, memory sampled",
+              entries, &argc, &argv, error) ||
+      !parse_callers (&options, callers, error))
+    return FALSE;
+  if (options.address == NULL || options.pid <= 0 || options.calls < 1 || options.depth < 1 ||
+      options.first_domain < 1 || options.last_domain < options.first_domain ||
+      options.sample_interval <= 0)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "soak needs --address, --pid, --calls >= 1, --depth >= 1, "
+                           "1 <= --first-domain <= --last-domain and --sample-interval > 0");
+      return FALSE;
+    }
+  return bench_soak_run (&options, error);
+}
+
 static Command
 find_command (const char *name)
 {
@@ -269,6 +346,7 @@ find_command (const char *name)
     { "startup", run_startup },
     { "events", run_events },
     { "first", run_first },
+    { "soak", run_soak },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -290,7 +368,7 @@ main (int argc, char **argv)
   command = argc > 1 ? find_command (argv[1]) : NULL;
   if (command == NULL)
     {
-      fprintf (stderr, "usage: vb-bench load|populate|startup|events|first [OPTION...] (--help)\n");
+      fprintf (stderr, "usage: vb-bench load|populate|startup|events|first|soak [OPTION...] (--help)\n");
       return 2;
     }
   if (!command (argc - 1, argv + 1, &error))

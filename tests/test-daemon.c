@@ -183,18 +183,6 @@ call_domain_async (VbTestFixture *f, const char *path, const char *iface,
 }
 
 static void
-spin_main_context (guint milliseconds)
-{
-  gint64 until = g_get_monotonic_time () + milliseconds * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < until)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-}
-
-static void
 wait_for_reply (PendingReply *pending)
 {
   while (!pending->done)
@@ -256,12 +244,12 @@ test_slow_call_does_not_stall_reads (VbTestFixture *f, gconstpointer data)
   call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "CoreDump",
                      g_variant_new ("(suu)", fifo, 0, 0), &dump);
   /* Long enough for the dump to reach libvirt's open() of the FIFO. */
-  spin_main_context (500);
+  vb_test_spin_main_context (500);
   g_assert_false (dump.done);
 
   call_domain_async (f, VB_TEST_DOMAIN_PATH, PROPERTIES_IFACE, "Get",
                      g_variant_new ("(ss)", "org.libvirt.Domain", "Active"), &held_read);
-  spin_main_context (100);
+  vb_test_spin_main_context (100);
 
   /* Each of these would time out if the read above were stuck on GDBus's
    * thread. */
@@ -340,12 +328,12 @@ test_connections_do_not_share_workers (VbTestFixture *f, gconstpointer data)
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "CoreDump",
                      g_variant_new ("(suu)", fifo, 0, 0), &dump);
-  spin_main_context (500);
+  vb_test_spin_main_context (500);
   g_assert_false (dump.done);
   for (int i = 0; i < HELD_READS; i++)
     call_domain_async (f, VB_TEST_DOMAIN_PATH, "org.libvirt.Domain", "GetXMLDesc",
                        g_variant_new ("(u)", 0), &held[i]);
-  spin_main_context (200);
+  vb_test_spin_main_context (200);
 
   listed = call_promptly (f, LOCAL_PATH, "org.libvirt.Connect", "ListDomains",
                           g_variant_new ("(u)", 0), "(ao)");

@@ -770,3 +770,15 @@ vb_test_run_name_is_removable (const char *name)
     return FALSE;
   return pid == getpid () || (kill ((pid_t) pid, 0) != 0 && errno == ESRCH);
 }
+
+void
+vb_test_spin_main_context (guint milliseconds)
+{
+  gint64 until = g_get_monotonic_time () + milliseconds * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < until)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}

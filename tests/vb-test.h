@@ -101,6 +101,9 @@ GVariant *vb_test_unbox_twice (GVariant *dict);
  * devices) through DomainDefineXML; returns its object path. */
 char *vb_test_define_domain (VbTestFixture *f, const char *name);
 
+/* Iterates the default main context for @milliseconds. */
+void vb_test_spin_main_context (guint milliseconds);
+
 /* Asserts the daemon still answers. */
 void vb_test_assert_alive (VbTestFixture *f);
 
