@@ -727,6 +727,15 @@ test_live_migration (VbTestFixture *f, gconstpointer data)
   far_event = g_strdup_printf ("/org/libvirt/Far DomainEvent");
   heard_wait (heard, far_event, 30);
   heard_wait (heard, "/org/libvirt/Local DomainEvent", 30);
+  /* Live state on both: the guest appeared on Far (transient there) and
+   * stopped on Local. */
+  {
+    g_autofree char *far_added = g_strdup_printf ("/org/libvirt/Far InterfacesAdded %s", remote);
+    g_autofree char *local_changed = g_strdup_printf ("%s PropertiesChanged", local);
+
+    heard_wait (heard, far_added, 30);
+    heard_wait (heard, local_changed, 30);
+  }
 
   start_migration (f, remote, local_uri, 1, &aborted);
   wait_for_progress (f, remote, &aborted);
