@@ -9,6 +9,14 @@
 //   open URL           a fresh browser context on URL, waiting until the
 //                      page has loaded its resources and shows its list
 //   names              the names in the list of virtual machines, tab-separated
+//   rows N             waits until the list has N rows; answers each row as
+//                      name=state, tab-separated
+//   pause VM, resume VM  the row's menu, then Pause or Resume
+//   details VM         opens VM's details page (its name's link); answers the
+//                      page's text
+//   pools, networks    opens the Storage pools or Networks page; answers the
+//                      names listed there, tab-separated
+//   back               back to the list of virtual machines
 //   wait-state VM S    waits until VM's row shows the state S ("Running")
 //   run VM             clicks VM's Run button
 //   force-off VM       the row's menu, then "Force shut down"
@@ -87,6 +95,54 @@ async function names() {
   return (await cells.allInnerTexts()).map((t) => t.trim()).join('\t');
 }
 
+async function rows(count) {
+  const wanted = Number(count);
+  const list = page.locator('#virtual-machines-listing tbody tr');
+  const deadline = Date.now() + WAIT_MS;
+  while (await list.count() < wanted) {
+    if (Date.now() > deadline)
+      throw new Error(`the list has ${await list.count()} rows, not ${wanted}`);
+    await page.waitForTimeout(250);
+  }
+  // One evaluation for all rows: a locator per row would take minutes at
+  // hundreds of rows.
+  return page.evaluate(() => [...document.querySelectorAll('#virtual-machines-listing tbody tr')]
+    .map((row) => {
+      const name = row.querySelector('th')?.innerText.trim() ?? '';
+      const state = row.querySelector('[id$="-state"][class*="resource-state--"]');
+      return `${name}=${state ? state.innerText.trim() : ''}`;
+    }).join('\t'));
+}
+
+async function menuItem(vm, item) {
+  await page.locator(byId(`${vmId(vm)}-action-kebab`)).click();
+  await page.locator(byId(`${vmId(vm)}-${item}`)).click();
+  return '';
+}
+
+async function details(vm) {
+  await page.locator(byId(`${vmId(vm)}-name`)).click();
+  const panel = page.locator('#vm-details');
+  await panel.waitFor();
+  return (await panel.innerText()).replace(/\s+/g, ' ').slice(0, 2000);
+}
+
+async function listingPage(card, listing) {
+  await page.locator(`#${card} .card-pf-title-link`).click();
+  const table = page.locator(`#${listing}`);
+  await table.waitFor();
+  await page.waitForTimeout(500);
+  const listed = (await table.locator('tbody tr th, tbody tr td:first-child').allInnerTexts())
+    .map((t) => t.trim()).filter((t) => t !== '');
+  return listed.join('\t');
+}
+
+async function back() {
+  await page.goBack();
+  await page.locator('#virtual-machines-listing').waitFor();
+  return '';
+}
+
 // The state label (not the "Failed" label that shares its id).
 const stateLabel = (vm) => page.locator(`${byId(`${vmId(vm)}-state`)}[class*="resource-state--"]`);
 
@@ -129,7 +185,11 @@ async function shot(path) {
 }
 
 const commands = {
-  open, names, run, failure, shot,
+  open, names, rows, run, failure, shot, details, back,
+  pause: (vm) => menuItem(vm, 'pause'),
+  resume: (vm) => menuItem(vm, 'resume'),
+  pools: () => listingPage('card-pf-storage-pools', 'storage-pools-listing'),
+  networks: () => listingPage('card-pf-networks', 'networks-listing'),
   'wait-state': waitState,
   'force-off': forceOff,
 };
