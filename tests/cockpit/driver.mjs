@@ -20,6 +20,7 @@
 //   wait-state VM S    waits until VM's row shows the state S ("Running")
 //   run VM             clicks VM's Run button
 //   force-off VM       the row's menu, then "Force shut down"
+//   shut-down VM       the row's "Shut down" button (an ACPI shutdown)
 //   failure VM         waits for the row's "Failed" label, opens it; answers
 //                      the popover's title and text, tab-separated
 //   shot PATH          a PNG of the page as it is
@@ -187,6 +188,10 @@ async function shot(path) {
 const commands = {
   open, names, rows, run, failure, shot, details, back,
   pause: (vm) => menuItem(vm, 'pause'),
+  'shut-down': async (vm) => {
+    await page.locator(byId(`${vmId(vm)}-shutdown-button`)).click();
+    return '';
+  },
   resume: (vm) => menuItem(vm, 'resume'),
   pools: () => listingPage('card-pf-storage-pools', 'storage-pools-listing'),
   networks: () => listingPage('card-pf-networks', 'networks-listing'),
