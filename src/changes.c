@@ -205,22 +205,22 @@ own_connection (NoticeLane *lane, VbConn *conn, GError **error)
 
   if (lane->own != NULL && virConnectIsAlive (lane->own) != 1)
     g_clear_pointer (&lane->own, virConnectClose);
-  if (lane->own == NULL)
-    {
-      lane->own = virConnectOpen (vb_conn_get_uri (conn));
-      if (lane->own == NULL)
-        {
-          vb_error_set_from_libvirt (error);
-          return NULL;
-        }
-      /* A host that stops answering holds this thread no longer than it
-       * holds a call. */
-      if (virConnectSetKeepAlive (lane->own, VB_CONN_KEEPALIVE_INTERVAL,
-                                  VB_CONN_KEEPALIVE_COUNT) < 0)
-        virResetLastError ();
-    }
+  /* With the calls' keepalive: a host that stops answering holds this
+   * thread no longer than it holds a call. */
+  if (lane->own == NULL && (lane->own = vb_conn_open_own (conn, error)) == NULL)
+    return NULL;
   virConnectRef (lane->own);
   return lane->own;
+}
+
+/* Gives back what own_connection() returned. */
+static void
+put_back_connection (VbConn *conn, virConnectPtr virconn)
+{
+  if (vb_conn_in_process (conn))
+    vb_conn_release (conn, virconn);
+  else
+    virConnectClose (virconn);
 }
 
 /* The notice thread yields the CPU to the threads that answer calls and
@@ -246,19 +246,25 @@ static void handle_object_notice (VbNotice *notice, NoticeLane *lane_ptr);
 
 /* ---- resynchronisation -------------------------------------------------- */
 
+/* An object the listing found; @path is the listing's key for it. */
+typedef struct {
+  VbNotice notice;
+  const char *path;
+} Found;
+
 typedef struct {
   VbConn *conn;
   GHashTable *now;           /* path -> VbInterface */
   GHashTable *listed;        /* the kinds listed: VbInterface set */
-  GPtrArray *objects;        /* VbNotice, found now */
+  GPtrArray *objects;        /* Found */
 } Listing;
 
 static void
 note_listed (const VbInterface *iface, gpointer object, gpointer data)
 {
   Listing *listing = data;
-  g_autofree char *path = NULL;
-  VbNotice *found;
+  char *path;
+  Found *found;
 
   if (object == NULL)
     {
@@ -271,10 +277,12 @@ note_listed (const VbInterface *iface, gpointer object, gpointer data)
       iface->release (object);
       return;
     }
-  found = g_new0 (VbNotice, 1);
-  found->iface = iface;
-  found->object = object;
-  g_hash_table_insert (listing->now, g_steal_pointer (&path), (gpointer) iface);
+  found = g_new0 (Found, 1);
+  found->notice.conn = listing->conn;
+  found->notice.iface = iface;
+  found->notice.object = object;
+  found->path = path;
+  g_hash_table_insert (listing->now, path, (gpointer) iface);
   g_ptr_array_add (listing->objects, found);
 }
 
@@ -286,19 +294,19 @@ announce_found (NoticeLane *lane, VbNotice *resync, Listing *listing, virConnect
 {
   for (guint i = 0; i < listing->objects->len; i++)
     {
-      VbNotice *found = g_ptr_array_index (listing->objects, i);
-      g_autofree char *path = found->iface->path (resync->conn, found->object);
-      VbCall call = { .conn = resync->conn, .iface = found->iface, .virconn = virconn,
-                      .object = found->object };
+      Found *found = g_ptr_array_index (listing->objects, i);
+      VbNotice *notice = &found->notice;
+      /* The call owns the handle now: reading may replace it. */
+      VbCall call = { .conn = resync->conn, .iface = notice->iface, .virconn = virconn,
+                      .object = g_steal_pointer (&notice->object) };
 
-      found->conn = resync->conn;
-      found->lane = lane;
-      found->kind = g_hash_table_contains (lane->known, path) ? VB_CHANGE_UPDATED
-                                                               : VB_CHANGE_ADDED;
-      if (path != NULL &&
-          (found->kind == VB_CHANGE_ADDED || interface_emits_changes (found->iface)))
-        handle_present (found, path, &call);
+      notice->lane = lane;
+      notice->kind = g_hash_table_contains (lane->known, found->path) ? VB_CHANGE_UPDATED
+                                                                      : VB_CHANGE_ADDED;
+      if (notice->kind == VB_CHANGE_ADDED || interface_emits_changes (notice->iface))
+        handle_present (notice, found->path, &call);
       vb_call_forget_memo (&call);
+      notice->iface->release (call.object);
     }
 }
 
@@ -325,9 +333,10 @@ announce_gone (NoticeLane *lane, VbNotice *resync, Listing *listing)
 static void
 found_free (gpointer data)
 {
-  VbNotice *found = data;
+  Found *found = data;
 
-  found->iface->release (found->object);
+  if (found->notice.object != NULL)
+    found->notice.iface->release (found->notice.object);
   g_free (found);
 }
 
@@ -360,10 +369,7 @@ resynchronise (NoticeLane *lane, VbNotice *resync)
   lane->known = g_steal_pointer (&listing.now);
   g_hash_table_unref (listing.listed);
   g_ptr_array_unref (listing.objects);
-  if (vb_conn_in_process (resync->conn))
-    vb_conn_release (resync->conn, virconn);
-  else
-    virConnectClose (virconn);
+  put_back_connection (resync->conn, virconn);
 }
 
 static void
@@ -409,10 +415,8 @@ handle_object_notice (VbNotice *notice, NoticeLane *lane_ptr)
         g_hash_table_remove (notice->lane->known, path);
       emit_removed (notice, path);
     }
-  if (call.virconn != NULL && vb_conn_in_process (notice->conn))
-    vb_conn_release (notice->conn, call.virconn);
-  else if (call.virconn != NULL)
-    virConnectClose (call.virconn);
+  if (call.virconn != NULL)
+    put_back_connection (notice->conn, call.virconn);
   notice->iface->release (notice->object);
   g_free (notice);
 }

@@ -190,10 +190,8 @@ on_libvirt_closed (virConnectPtr virconn, int reason, void *opaque)
     request_reopen (conn);
 }
 
-/* A connection that notices a dead peer: remote drivers through
- * keepalive (local drivers answer "unsupported", which is fine). */
-static virConnectPtr
-open_libvirt (VbConn *conn, GError **error)
+virConnectPtr
+vb_conn_open_own (VbConn *conn, GError **error)
 {
   virConnectPtr virconn = virConnectOpen (conn->uri);
 
@@ -203,22 +201,33 @@ open_libvirt (VbConn *conn, GError **error)
       g_prefix_error (error, "%s (%s): ", conn->name, conn->uri);
       return NULL;
     }
+  /* Remote drivers notice a dead peer through keepalive; local ones
+   * answer "unsupported", which is fine. */
   if (virConnectSetKeepAlive (virconn, VB_CONN_KEEPALIVE_INTERVAL,
                               VB_CONN_KEEPALIVE_COUNT) < 0)
     virResetLastError ();
   return virconn;
 }
 
-/* Makes @virconn (opened, not yet shared) the watching connection. */
+/* Subscribes @virconn (opened, not yet shared) to libvirt's events and
+ * close callback: RPCs to a remote host, so never under the lock, which
+ * the main loop takes. */
 static void
-watch_locked (VbConn *conn, virConnectPtr virconn)
+subscribe_watch (VbConn *conn, virConnectPtr virconn, VbEventIds *ids)
 {
   if (virConnectRegisterCloseCallback (virconn, on_libvirt_closed, conn, NULL) < 0)
     virResetLastError ();
+  vb_events_register (conn, virconn, ids);
+}
+
+/* Makes @virconn, subscribed, the watching connection. */
+static void
+watch_locked (VbConn *conn, virConnectPtr virconn, const VbEventIds *ids)
+{
   conn->virconn = virconn;
+  conn->event_ids = *ids;
   g_atomic_int_set (&conn->closed, FALSE);
   g_atomic_int_set (&conn->reopen_delay, REOPEN_DELAY_MIN_SECONDS);
-  vb_events_register (conn, virconn, &conn->event_ids);
   vb_changes_resync (conn);
   g_debug ("connection %s opened %s", conn->name, conn->uri);
 }
@@ -241,9 +250,15 @@ acquire_shared (VbConn *conn, GError **error)
     drop_libvirt_connection (conn);
   if (conn->virconn == NULL)
     {
-      virconn = open_libvirt (conn, error);
+      VbEventIds ids;
+
+      /* In process: libvirt answers at once, under the lock or not. */
+      virconn = vb_conn_open_own (conn, error);
       if (virconn != NULL)
-        watch_locked (conn, virconn);
+        {
+          subscribe_watch (conn, virconn, &ids);
+          watch_locked (conn, virconn, &ids);
+        }
     }
   virconn = conn->virconn;
   if (virconn != NULL)
@@ -263,6 +278,7 @@ run_opener (gpointer data)
   g_autoptr(GError) error = NULL;
   virConnectPtr watcher = NULL;
   virConnectPtr channel = NULL;
+  VbEventIds ids;
   gboolean wants_watcher;
 
   g_mutex_lock (&conn->lock);
@@ -272,13 +288,15 @@ run_opener (gpointer data)
   g_mutex_unlock (&conn->lock);
 
   if (wants_watcher)
-    watcher = open_libvirt (conn, &error);
+    watcher = vb_conn_open_own (conn, &error);
+  if (watcher != NULL)
+    subscribe_watch (conn, watcher, &ids);
   if (error == NULL)
-    channel = open_libvirt (conn, &error);
+    channel = vb_conn_open_own (conn, &error);
 
   g_mutex_lock (&conn->lock);
   if (watcher != NULL)
-    watch_locked (conn, watcher);
+    watch_locked (conn, watcher, &ids);
   if (channel != NULL)
     {
       g_ptr_array_add (conn->idle_channels, channel);
@@ -354,15 +372,14 @@ lease_channel (VbConn *conn, GError **error)
 
   for (;;)
     {
-      virConnectPtr virconn = NULL;
+      gboolean watching = watching_locked (conn);
+      virConnectPtr virconn = watching ? take_idle_channel_locked (conn) : NULL;
       guint opens_ended = conn->opens_ended;
       gint64 deadline;
 
-      if (watching_locked (conn))
-        virconn = take_idle_channel_locked (conn);
       if (virconn != NULL)
         return virconn;
-      if (!watching_locked (conn) || conn->n_channels < conn->max_channels)
+      if (!watching || conn->n_channels < conn->max_channels)
         start_opener_locked (conn);
       /* Counted from the open's start: while a host stays silent, the
        * calls that come later fail at once instead of queuing. */
@@ -389,8 +406,10 @@ vb_conn_acquire (VbConn *conn, GError **error)
   return lease_channel (conn, error);
 }
 
-void
-vb_conn_release (VbConn *conn, virConnectPtr virconn)
+/* A channel back among the idle ones (@reusable and still alive), or out
+ * of the set, which may then open another. */
+static void
+return_channel (VbConn *conn, virConnectPtr virconn, gboolean reusable)
 {
   if (conn->in_process)
     {
@@ -398,7 +417,7 @@ vb_conn_release (VbConn *conn, virConnectPtr virconn)
       return;
     }
   g_mutex_lock (&conn->lock);
-  if (virConnectIsAlive (virconn) == 1)
+  if (reusable && virConnectIsAlive (virconn) == 1)
     {
       g_ptr_array_add (conn->idle_channels, virconn);
       virconn = NULL;
@@ -407,23 +426,21 @@ vb_conn_release (VbConn *conn, virConnectPtr virconn)
     conn->n_channels--;
   g_cond_broadcast (&conn->changed);
   g_mutex_unlock (&conn->lock);
+  /* A stream's or a dead one's: the last reference closes it. */
   if (virconn != NULL)
     virConnectClose (virconn);
 }
 
 void
+vb_conn_release (VbConn *conn, virConnectPtr virconn)
+{
+  return_channel (conn, virconn, TRUE);
+}
+
+void
 vb_conn_give_up (VbConn *conn, virConnectPtr virconn)
 {
-  if (conn->in_process)
-    {
-      virConnectClose (virconn);
-      return;
-    }
-  g_mutex_lock (&conn->lock);
-  conn->n_channels--;
-  g_cond_broadcast (&conn->changed);
-  g_mutex_unlock (&conn->lock);
-  virConnectClose (virconn);
+  return_channel (conn, virconn, FALSE);
 }
 
 virConnectPtr

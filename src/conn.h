@@ -42,6 +42,11 @@ void vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_
  * error naming the connection. */
 virConnectPtr vb_conn_acquire (VbConn *conn, GError **error);
 
+/* A new libvirt connection to @conn's URI, the caller's own (close it
+ * with virConnectClose), with the keepalive calls use; NULL with an error
+ * naming the connection.  Blocks. */
+virConnectPtr vb_conn_open_own (VbConn *conn, GError **error);
+
 /* Gives back what vb_conn_acquire() returned; any thread. */
 void vb_conn_release (VbConn *conn, virConnectPtr virconn);
 

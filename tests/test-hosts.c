@@ -407,8 +407,9 @@ test_each_host_its_own (VbTestFixture *f, gconstpointer data)
 {
   g_autofree char *local = guest_path (f, "Local", GUEST_PREFIX "local");
   g_autofree char *remote = guest_path (f, "Far", GUEST_PREFIX "far");
-  g_autoptr(GVariant) far_host = NULL;
+  g_autoptr(GVariant) far_caps = NULL, local_caps = NULL;
   g_autoptr(GVariant) objects = NULL;
+  const char *caps;
   g_autoptr(GVariant) entry = NULL;
 
   g_assert_true (g_str_has_prefix (local, "/org/libvirt/Local/domain/_"));
@@ -423,8 +424,12 @@ test_each_host_its_own (VbTestFixture *f, gconstpointer data)
 
   /* The far host is another host: its own UUID, its own networks and
    * pools. */
-  far_host = vb_test_get_property (f, "/org/libvirt/Far", CONNECT, "Hostname");
-  g_assert_nonnull (far_host);
+  far_caps = vb_test_call (f, "/org/libvirt/Far", CONNECT, "GetCapabilities", NULL, "(s)");
+  g_variant_get (far_caps, "(&s)", &caps);
+  g_assert_nonnull (strstr (caps, "<uuid>" FAR_HOST_UUID "</uuid>"));
+  local_caps = vb_test_call (f, "/org/libvirt/Local", CONNECT, "GetCapabilities", NULL, "(s)");
+  g_variant_get (local_caps, "(&s)", &caps);
+  g_assert_null (strstr (caps, FAR_HOST_UUID));
   {
     g_autofree char *net = vb_test_reply_path (vb_test_call (
         f, "/org/libvirt/Far", CONNECT, "NetworkLookupByName",

@@ -20,6 +20,7 @@
 #include "authz.h"
 #include "config-file.h"
 #include "config.h"
+#include "vb-system.h"
 #include "vb-test.h"
 
 #define CALL_TIMEOUT_MS 30000
@@ -31,26 +32,12 @@ seconds_since (gint64 start_us)
   return (double) (g_get_monotonic_time () - start_us) / G_USEC_PER_SEC;
 }
 
-static GDBusConnection *
-connect_to (const char *address)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *bus = g_dbus_connection_new_for_address_sync (
-      address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  return bus;
-}
-
 /* A client that connects, calls once and leaves, as busctl does. */
 static GVariant *
 one_shot_call (const char *address, const char *path, const char *iface,
                const char *method, GVariant *args, const char *reply_type)
 {
-  g_autoptr(GDBusConnection) bus = connect_to (address);
+  g_autoptr(GDBusConnection) bus = vb_system_connect (address);
   g_autoptr(GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (
       bus, "org.libvirt", path, iface, method, args,
@@ -270,7 +257,7 @@ on_stuck_reply (GObject *source, GAsyncResult *result, gpointer data)
 static void
 leave_a_call_in_flight (StuckFixture *f)
 {
-  g_autoptr(GDBusConnection) caller = connect_to (g_test_dbus_get_bus_address (f->bus.test_bus));
+  g_autoptr(GDBusConnection) caller = vb_system_connect (g_test_dbus_get_bus_address (f->bus.test_bus));
   gboolean answered = FALSE;
 
   g_dbus_connection_call (caller, "org.libvirt", "/org/libvirt/Stuck", "org.libvirt.Connect",
@@ -942,7 +929,7 @@ note_answering_daemon (SystemBus *f, GDBusConnection *bus, GDBusMessage *reply)
 static gint64
 call_at (SystemBus *f, gint64 send_at)
 {
-  g_autoptr(GDBusConnection) bus = connect_to (f->address);
+  g_autoptr(GDBusConnection) bus = vb_system_connect (f->address);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call (
       "org.libvirt", VB_TEST_CONNECT_PATH, "org.libvirt.Connect", "ListDomains");
