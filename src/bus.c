@@ -131,6 +131,9 @@ vb_call_read_properties (VbCall *call, gboolean boxed_twice)
        * report is left out rather than failing the whole GetAll. */
       if (value == NULL)
         {
+          if (vb_error_libvirt_is_not_found () ||
+              g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
+            call->object_gone = TRUE;
           g_debug ("%s: %s left out: %s", call->iface->name, p->name, error->message);
           continue;
         }
@@ -179,6 +182,67 @@ run_operation (VbPendingCall *pending, GError **error)
     }
 }
 
+/* ---- reused handles (handles.h) ---------------------------------------- */
+
+static VbHandles *
+call_handles (VbCall *call)
+{
+  if (call->iface->ref == NULL || call->segment == NULL || call->virconn == NULL)
+    return NULL;
+  return vb_conn_handles (call->conn, call->virconn);
+}
+
+static gboolean
+take_reused_object (VbCall *call)
+{
+  VbHandles *handles = call_handles (call);
+
+  if (handles == NULL)
+    return FALSE;
+  call->object = vb_handles_take (handles, call->iface->kind, call->segment, call->iface->ref);
+  call->object_reused = call->object != NULL;
+  return call->object_reused;
+}
+
+/* The call's object, just looked up, for the next calls on its channel. */
+static void
+keep_object (VbCall *call)
+{
+  VbHandles *handles = call_handles (call);
+
+  if (handles != NULL)
+    vb_handles_keep (handles, call->iface->kind, call->segment,
+                     call->iface->ref (call->object), call->iface->release);
+}
+
+static void
+forget_object (VbCall *call)
+{
+  VbHandles *handles = call_handles (call);
+
+  if (handles != NULL)
+    vb_handles_forget (handles, call->iface->kind, call->segment);
+}
+
+/* A call that ran on a reused handle and found its object gone: the
+ * handle is forgotten and the call made ready to run again with a lookup
+ * (the object may have been removed, or removed and defined again with
+ * the same UUID).  Only reads reuse handles, so running again is safe. */
+static gboolean
+should_run_again (VbCall *call, gboolean failed)
+{
+  if (!call->object_reused ||
+      !(call->object_gone || (failed && vb_error_libvirt_is_not_found ())))
+    return FALSE;
+  forget_object (call);
+  vb_call_forget_memo (call);
+  call->iface->release (g_steal_pointer (&call->object));
+  call->object_reused = FALSE;
+  call->object_gone = FALSE;
+  call->reuse_handle = FALSE;
+  return TRUE;
+}
+
 /* Connection and object, looked up once per call (before authorization
  * when there is one). */
 gboolean
@@ -190,12 +254,34 @@ vb_call_resolve_object (VbCall *call, GError **error)
       if (call->virconn == NULL)
         return FALSE;
     }
-  if (call->iface->lookup != NULL && call->object == NULL)
+  if (call->iface->lookup == NULL || call->object != NULL)
+    return TRUE;
+  if (call->reuse_handle && take_reused_object (call))
+    return TRUE;
+  call->object = call->iface->lookup (call->virconn, call->segment, error);
+  if (call->object == NULL)
+    return FALSE;
+  keep_object (call);
+  return TRUE;
+}
+
+gboolean
+vb_call_refresh_object (VbCall *call, GError **error)
+{
+  gpointer fresh;
+
+  if (!call->object_reused)
+    return TRUE;
+  fresh = call->iface->lookup (call->virconn, call->segment, error);
+  if (fresh == NULL)
     {
-      call->object = call->iface->lookup (call->virconn, call->segment, error);
-      if (call->object == NULL)
-        return FALSE;
+      forget_object (call);
+      return FALSE;
     }
+  call->iface->release (call->object);
+  call->object = fresh;
+  call->object_reused = FALSE;
+  keep_object (call);
   return TRUE;
 }
 
@@ -383,6 +469,14 @@ vb_pending_call_run (VbPendingCall *pending)
     begin_slow_in_process_call ();
   if (vb_call_resolve_object (&pending->call, &error))
     reply = run_operation (pending, &error);
+  if (should_run_again (&pending->call, reply == NULL))
+    {
+      if (reply != NULL)
+        g_variant_unref (g_variant_ref_sink (g_steal_pointer (&reply)));
+      g_clear_error (&error);
+      if (vb_call_resolve_object (&pending->call, &error))
+        reply = run_operation (pending, &error);
+    }
   if (slow_in_process)
     end_slow_in_process_call ();
   /* Before the authorization of a list's elements, which may wait on
@@ -535,6 +629,32 @@ authorize_call (VbPendingCall *pending, const char *sender)
     }
 }
 
+/* Reads (Properties.Get, methods that need only read or getattr and are
+ * not slow) may run on a reused handle, and again when it turned out
+ * stale: see handles.h.  The gate takes this back for callers polkit
+ * judges, whose checks describe the object by its current name. */
+static gboolean
+is_read (VbPendingCall *pending)
+{
+  const char *verb;
+
+  switch (pending->operation)
+    {
+    case VB_OPERATION_GET:
+      return TRUE;
+    case VB_OPERATION_GET_ALL:
+      /* Reads the handle's name and ID (a domain's), which would then cost
+       * a lookup anyway. */
+      return FALSE;
+    case VB_OPERATION_METHOD:
+      verb = strchr (pending->method->permission, ':') + 1;
+      return pending->method->cost != VB_COST_SLOW &&
+             (g_str_equal (verb, "read") || g_str_equal (verb, "getattr"));
+    default:
+      return FALSE;
+    }
+}
+
 /* Counts the call and finds its table entry; FALSE when it has been
  * answered already (a member the table lacks). */
 static gboolean
@@ -552,6 +672,8 @@ accept_call (VbPendingCall *pending, const char *interface_name, const char *mem
     prepared = prepare_method_call (pending, member, parameters, &error);
   if (!prepared)
     vb_pending_call_finish (pending, NULL, error);
+  else
+    pending->call.reuse_handle = is_read (pending);
   return prepared;
 }
 

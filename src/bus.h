@@ -90,6 +90,11 @@ typedef struct {
    * when a new lookup would still give the call's handle's values, so
    * that a read of every property describes one moment.  NULL: always. */
   gboolean (*handle_is_current) (VbCall *call);
+  /* Takes a reference on a looked-up object.  Set where a handle carries
+   * only identity that the driver resolves again on every call (by UUID):
+   * reads by trusted callers then reuse handles looked up earlier on the
+   * same remote channel instead of a lookup RPC (handles.h). */
+  gpointer (*ref) (gpointer object);
 } VbInterface;
 
 struct _VbCall {
@@ -107,6 +112,16 @@ struct _VbCall {
   virConnectPtr virconn;
   gboolean virconn_streams;  /* virconn is a stream's now: see vb_call_new_stream */
   gpointer object;           /* what iface->lookup returned */
+  /* The call may take its object from its channel's reused handles
+   * (trusted callers' reads, see VbInterface.ref). */
+  gboolean reuse_handle;
+  /* @object is such a reused handle: what it carries besides identity (a
+   * domain's name and ID) is from an earlier lookup, so getters of those
+   * call vb_call_refresh_object() first. */
+  gboolean object_reused;
+  /* Set by property reads that found the object gone (libvirt's "no such
+   * object"): a reused handle is then forgotten and the call run anew. */
+  gboolean object_gone;
   GUnixFDList *out_fds;      /* set by handlers that return fds ('h') */
   /* What getters read once per call and share (domain.c keeps
    * virDomainGetInfo's and virDomainGetState's answers here, so that
@@ -134,6 +149,14 @@ GHashTable *vb_call_object_details (VbCall *call, const VbInterface *iface, gpoi
 /* Notes the next element of a list reply: @object, of @iface's kind.
  * Does nothing unless the call's lists are filtered. */
 void vb_call_note_listed (VbCall *call, const VbInterface *iface, gpointer object);
+
+/* Makes @object a handle looked up now, if it is a reused one; FALSE
+ * with @error (UnknownObject when it is gone) when the lookup fails. */
+gboolean vb_call_refresh_object (VbCall *call, GError **error);
+
+/* Appends @listed (VbListed noted on another VbCall, taken; may be
+ * NULL) to the call's list elements. */
+void vb_call_take_listed (VbCall *call, GPtrArray *listed);
 
 /* Drops what the getters remembered; before a VbCall is reused for
  * another object or goes away. */

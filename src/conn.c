@@ -3,6 +3,7 @@
 #include "changes.h"
 #include "errors.h"
 #include "events.h"
+#include "handles.h"
 #include "workers.h"
 
 /* Delay before reopening a connection libvirt closed, doubling up to a
@@ -31,6 +32,10 @@ struct _VbConn {
   /* Remote drivers: channels, connections used by one thread at a time
    * (see vb_conn_acquire). */
   GPtrArray *idle_channels;
+  /* Each channel's reused handles (handles.h): virConnectPtr -> VbHandles.
+   * Freed before their channel closes, since each handle holds a
+   * reference to its connection. */
+  GHashTable *channel_handles;
   guint n_channels;        /* idle and leased */
   guint max_channels;
   gboolean opening;        /* an opener thread runs */
@@ -70,6 +75,7 @@ conn_clear (gpointer data)
   drop_libvirt_connection (conn);
   g_mutex_unlock (&conn->lock);
 
+  g_hash_table_unref (conn->channel_handles);
   g_ptr_array_unref (conn->idle_channels);
   g_mutex_clear (&conn->lock);
   g_cond_clear (&conn->changed);
@@ -111,10 +117,20 @@ vb_conn_new (GDBusConnection *bus, const char *name, const char *uri)
   conn->reopen_delay = REOPEN_DELAY_MIN_SECONDS;
   conn->in_process = g_str_has_prefix (uri, "test:");
   conn->idle_channels = g_ptr_array_new_with_free_func ((GDestroyNotify) virConnectClose);
-  /* Every worker of the connection's lane may hold one at once. */
-  conn->max_channels = vb_workers_lane_threads ();
+  conn->channel_handles = g_hash_table_new_full (NULL, NULL, NULL,
+                                                 (GDestroyNotify) vb_handles_free);
+  /* Every worker of the connection's lane may hold one at once, and a
+   * whole-host read (GetManagedObjects) spare ones for its helpers. */
+  conn->max_channels = vb_workers_lane_threads () + VB_CONN_SPARE_CHANNELS;
   g_mutex_init (&conn->lock);
   g_cond_init (&conn->changed);
+  return conn;
+}
+
+VbConn *
+vb_conn_ref (VbConn *conn)
+{
+  g_atomic_int_inc (&conn->refs);
   return conn;
 }
 
@@ -344,6 +360,7 @@ take_idle_channel_locked (VbConn *conn)
         return virconn;
       /* Dead: closing it sends nothing. */
       conn->n_channels--;
+      g_hash_table_remove (conn->channel_handles, virconn);
       virConnectClose (virconn);
     }
   return NULL;
@@ -366,7 +383,7 @@ set_no_answer (VbConn *conn, GError **error)
  * host goes away (keepalive), instead of all but one waiting for the
  * socket to close. */
 static virConnectPtr
-lease_channel (VbConn *conn, GError **error)
+lease_channel (VbConn *conn, gint64 timeout, GError **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&conn->lock);
 
@@ -385,6 +402,7 @@ lease_channel (VbConn *conn, GError **error)
        * calls that come later fail at once instead of queuing. */
       deadline = (conn->opening ? conn->open_started : g_get_monotonic_time ()) +
                  VB_CONN_OPEN_TIMEOUT * G_TIME_SPAN_SECOND;
+      deadline = MIN (deadline, timeout);
       if (!g_cond_wait_until (&conn->changed, &conn->lock, deadline))
         {
           set_no_answer (conn, error);
@@ -403,7 +421,21 @@ vb_conn_acquire (VbConn *conn, GError **error)
 {
   if (conn->in_process)
     return acquire_shared (conn, error);
-  return lease_channel (conn, error);
+  return lease_channel (conn, G_MAXINT64, error);
+}
+
+virConnectPtr
+vb_conn_acquire_spare (VbConn *conn, gint64 timeout)
+{
+  g_autoptr(GError) error = NULL;
+  virConnectPtr virconn;
+
+  if (conn->in_process)
+    return NULL;
+  virconn = lease_channel (conn, g_get_monotonic_time () + timeout, &error);
+  if (virconn == NULL)
+    g_debug ("%s: no spare channel: %s", conn->name, error->message);
+  return virconn;
 }
 
 /* A channel back among the idle ones (@reusable and still alive), or out
@@ -423,12 +455,33 @@ return_channel (VbConn *conn, virConnectPtr virconn, gboolean reusable)
       virconn = NULL;
     }
   else
-    conn->n_channels--;
+    {
+      conn->n_channels--;
+      g_hash_table_remove (conn->channel_handles, virconn);
+    }
   g_cond_broadcast (&conn->changed);
   g_mutex_unlock (&conn->lock);
   /* A stream's or a dead one's: the last reference closes it. */
   if (virconn != NULL)
     virConnectClose (virconn);
+}
+
+VbHandles *
+vb_conn_handles (VbConn *conn, virConnectPtr virconn)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  VbHandles *handles;
+
+  if (conn->in_process)
+    return NULL;
+  locker = g_mutex_locker_new (&conn->lock);
+  handles = g_hash_table_lookup (conn->channel_handles, virconn);
+  if (handles == NULL)
+    {
+      handles = vb_handles_new ();
+      g_hash_table_insert (conn->channel_handles, virconn, handles);
+    }
+  return handles;
 }
 
 void

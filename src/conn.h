@@ -8,9 +8,14 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "handles.h"
+
 typedef struct _VbConn VbConn;
 
 VbConn *vb_conn_new (GDBusConnection *bus, const char *name, const char *uri);
+/* Another reference, for a thread that may outlive the caller's; dropped
+ * with vb_conn_free. */
+VbConn *vb_conn_ref (VbConn *conn);
 void vb_conn_free (VbConn *conn);
 
 const char *vb_conn_get_name (VbConn *conn);
@@ -42,10 +47,25 @@ void vb_conn_emit_signal (VbConn *conn, const char *path, const char *interface_
  * error naming the connection. */
 virConnectPtr vb_conn_acquire (VbConn *conn, GError **error);
 
+/* Channels a call may lease besides its own (vb_conn_acquire_spare) to
+ * spread a whole-host read over several connections. */
+#define VB_CONN_SPARE_CHANNELS 3
+
+/* Remote drivers only: a further channel for helper threads of a call
+ * that holds one, if one is idle or can be opened within @timeout
+ * microseconds; NULL otherwise (and always in process).  Given back with
+ * vb_conn_release(). */
+virConnectPtr vb_conn_acquire_spare (VbConn *conn, gint64 timeout);
+
 /* A new libvirt connection to @conn's URI, the caller's own (close it
  * with virConnectClose), with the keepalive calls use; NULL with an error
  * naming the connection.  Blocks. */
 virConnectPtr vb_conn_open_own (VbConn *conn, GError **error);
+
+/* The reused object handles (handles.h) of @virconn, a channel the
+ * caller holds (vb_conn_acquire), for use until it gives the channel
+ * back; NULL in process, where a lookup costs no RPC. */
+VbHandles *vb_conn_handles (VbConn *conn, virConnectPtr virconn);
 
 /* Gives back what vb_conn_acquire() returned; any thread. */
 void vb_conn_release (VbConn *conn, virConnectPtr virconn);

@@ -10,6 +10,7 @@
 
 #include <glib-unix.h>
 
+#include "domain-properties.h"
 #include "libvirt-glib-compat.h"
 #include "paths.h"
 #include "streams.h"
@@ -56,6 +57,13 @@ domain_release (gpointer domain)
   virDomainFree (domain);
 }
 
+static gpointer
+domain_ref (gpointer domain)
+{
+  virDomainRef (domain);
+  return domain;
+}
+
 static void
 domain_describe (gpointer domain, GHashTable *details)
 {
@@ -90,211 +98,6 @@ domain_handle_is_current (VbCall *call)
       return TRUE;
     }
   return virDomainGetID (again) == virDomainGetID (call->object);
-}
-
-static GVariant *
-domain_get_active (VbCall *call, GError **error)
-{
-  /* What virDomainIsActive answers (libvirt: active means it has an ID),
-   * as of this call's lookup, without asking the driver again. */
-  return g_variant_new_boolean (virDomainGetID (call->object) != (unsigned int) -1);
-}
-
-static GVariant *
-domain_get_autostart (VbCall *call, GError **error)
-{
-  int autostart = 0;
-
-  if (virDomainGetAutostart (call->object, &autostart) < 0)
-    return vb_libvirt_failed (error);
-  return g_variant_new_boolean (autostart != 0);
-}
-
-static gboolean
-domain_set_autostart (VbCall *call, GVariant *value, GError **error)
-{
-  if (virDomainSetAutostart (call->object, g_variant_get_boolean (value)) < 0)
-    {
-      vb_error_set_from_libvirt (error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static GVariant *
-domain_get_id (VbCall *call, GError **error)
-{
-  /* libvirt answers (unsigned) -1 for an inactive domain; the reference
-   * daemon reports 0 then. */
-  unsigned int id = virDomainGetID (call->object);
-
-  return g_variant_new_uint32 (id == (unsigned int) -1 ? 0 : id);
-}
-
-static GVariant *
-domain_get_name (VbCall *call, GError **error)
-{
-  return vb_string_result (virDomainGetName (call->object), error);
-}
-
-static GVariant *
-domain_get_os_type (VbCall *call, GError **error)
-{
-  return vb_owned_string_result (virDomainGetOSType (call->object), error);
-}
-
-static GVariant *
-domain_get_persistent (VbCall *call, GError **error)
-{
-  return vb_boolean_result (virDomainIsPersistent (call->object), error);
-}
-
-static GVariant *
-domain_get_scheduler_type (VbCall *call, GError **error)
-{
-  int n_params = 0;
-  g_autofree char *type = virDomainGetSchedulerType (call->object, &n_params);
-
-  if (type == NULL)
-    return vb_libvirt_failed (error);
-  return g_variant_new ("(si)", type, n_params);
-}
-
-static GVariant *
-domain_get_updated (VbCall *call, GError **error)
-{
-  return vb_boolean_result (virDomainIsUpdated (call->object), error);
-}
-
-/* What virDomainGetState and virDomainGetInfo answered during this call:
- * State, StateReason, Memory, MaxMemory and VCPUs come from two libvirt
- * calls, made at most once per call (GetAll reads all five). */
-typedef struct {
-  gboolean have_state;
-  int state;
-  int reason;
-  gboolean have_info;
-  virDomainInfo info;
-} DomainMemo;
-
-static DomainMemo *
-domain_memo (VbCall *call)
-{
-  if (call->memo == NULL)
-    {
-      call->memo = g_new0 (DomainMemo, 1);
-      call->memo_free = g_free;
-    }
-  return call->memo;
-}
-
-static const DomainMemo *
-domain_state (VbCall *call, GError **error)
-{
-  DomainMemo *memo = domain_memo (call);
-
-  if (!memo->have_state &&
-      virDomainGetState (call->object, &memo->state, &memo->reason, 0) < 0)
-    {
-      vb_libvirt_failed (error);
-      return NULL;
-    }
-  memo->have_state = TRUE;
-  return memo;
-}
-
-static const virDomainInfo *
-domain_info (VbCall *call, GError **error)
-{
-  DomainMemo *memo = domain_memo (call);
-
-  if (!memo->have_info && virDomainGetInfo (call->object, &memo->info) < 0)
-    {
-      vb_libvirt_failed (error);
-      return NULL;
-    }
-  memo->have_info = TRUE;
-  return &memo->info;
-}
-
-static GVariant *
-domain_property_state (VbCall *call, GError **error)
-{
-  const DomainMemo *memo = domain_state (call, error);
-
-  return memo != NULL ? g_variant_new_int32 (memo->state) : NULL;
-}
-
-static GVariant *
-domain_get_state_reason (VbCall *call, GError **error)
-{
-  const DomainMemo *memo = domain_state (call, error);
-
-  return memo != NULL ? g_variant_new_int32 (memo->reason) : NULL;
-}
-
-static GVariant *
-domain_get_memory (VbCall *call, GError **error)
-{
-  const virDomainInfo *info = domain_info (call, error);
-
-  return info != NULL ? g_variant_new_uint64 (info->memory) : NULL;
-}
-
-static GVariant *
-domain_get_max_memory (VbCall *call, GError **error)
-{
-  const virDomainInfo *info = domain_info (call, error);
-
-  return info != NULL ? g_variant_new_uint64 (info->maxMem) : NULL;
-}
-
-static GVariant *
-domain_property_vcpus (VbCall *call, GError **error)
-{
-  const virDomainInfo *info = domain_info (call, error);
-
-  return info != NULL ? g_variant_new_uint32 (info->nrVirtCpu) : NULL;
-}
-
-/* Title and Description: the domain's metadata of that type, "" when it
- * has none (libvirt reports that as an error). */
-static GVariant *
-domain_metadata (VbCall *call, int type, GError **error)
-{
-  char *text = virDomainGetMetadata (call->object, type, NULL, 0);
-  virErrorPtr last;
-
-  if (text != NULL)
-    return vb_owned_string_result (text, error);
-  last = virGetLastError ();
-  if (last != NULL && last->code == VIR_ERR_NO_DOMAIN_METADATA)
-    return g_variant_new_string ("");
-  return vb_libvirt_failed (error);
-}
-
-static GVariant *
-domain_get_title (VbCall *call, GError **error)
-{
-  return domain_metadata (call, VIR_DOMAIN_METADATA_TITLE, error);
-}
-
-static GVariant *
-domain_get_description (VbCall *call, GError **error)
-{
-  return domain_metadata (call, VIR_DOMAIN_METADATA_DESCRIPTION, error);
-}
-
-static GVariant *
-domain_get_uuid (VbCall *call, GError **error)
-{
-  unsigned char raw[VIR_UUID_BUFLEN];
-  char uuid[VIR_UUID_STRING_BUFLEN];
-
-  if (virDomainGetUUID (call->object, raw) < 0)
-    return vb_libvirt_failed (error);
-  vb_uuid_format (raw, uuid);
-  return g_variant_new_string (uuid);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -1947,26 +1750,6 @@ static const VbMethod domain_methods[] = {
   { NULL }
 };
 
-static const VbProperty domain_properties[] = {
-  { "Active", domain_get_active },
-  { "Autostart", domain_get_autostart, domain_set_autostart, "domain:write" },
-  { "Description", domain_get_description },
-  { "Id", domain_get_id },
-  { "MaxMemory", domain_get_max_memory },
-  { "Memory", domain_get_memory },
-  { "Name", domain_get_name },
-  { "OSType", domain_get_os_type },
-  { "Persistent", domain_get_persistent },
-  { "SchedulerType", domain_get_scheduler_type },
-  { "State", domain_property_state },
-  { "StateReason", domain_get_state_reason },
-  { "Title", domain_get_title },
-  { "Updated", domain_get_updated },
-  { "UUID", domain_get_uuid },
-  { "VCPUs", domain_property_vcpus },
-  { NULL }
-};
-
 const VbInterface vb_domain_interface = {
   .name = "org.libvirt.Domain",
   .kind = DOMAIN_KIND,
@@ -1975,9 +1758,10 @@ const VbInterface vb_domain_interface = {
   .handle_is_current = domain_handle_is_current,
   .get_cost = VB_COST_INSTANT,
   .methods = domain_methods,
-  .properties = domain_properties,
+  .properties = vb_domain_properties,
   .lookup = domain_lookup,
   .release = domain_release,
+  .ref = domain_ref,
   .describe = domain_describe,
   .path = domain_path_of,
 };

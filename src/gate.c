@@ -78,6 +78,18 @@ vb_call_note_listed (VbCall *call, const VbInterface *iface, gpointer object)
 }
 
 void
+vb_call_take_listed (VbCall *call, GPtrArray *listed)
+{
+  if (listed == NULL)
+    return;
+  if (call->listed == NULL)
+    call->listed = g_ptr_array_new_with_free_func ((GDestroyNotify) listed_free);
+  while (listed->len > 0)
+    g_ptr_array_add (call->listed, g_ptr_array_steal_index (listed, 0));
+  g_ptr_array_unref (listed);
+}
+
+void
 vb_gate_clear (VbPendingCall *pending)
 {
   struct _VbListFilter *filter = pending->list_filter;
@@ -290,6 +302,7 @@ vb_gate_authorize (VbPendingCall *pending, gboolean on_bus_thread)
 {
   set_call_permissions (pending);
   pending->call.filter_lists = TRUE;
+  pending->call.reuse_handle = FALSE;
   if (on_bus_thread && vb_bus_run_in_place (pending, describe_in_place))
     return;
   vb_workers_push (pending->call.conn, VB_COST_CHEAP, describe_on_worker, pending);

@@ -3,7 +3,7 @@
  * changes.c. */
 #include <stdlib.h>
 
-#include "objects.h"
+#include "objectmanager-domains.h"
 
 #define CHEAP VB_COST_CHEAP
 
@@ -74,6 +74,36 @@ add_children (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
     }
 }
 
+void
+vb_object_manager_add_object (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
+                              gpointer object, const VbDomainBulkFacts *facts,
+                              gboolean with_children)
+{
+  VbCall object_call = { .conn = call->conn, .iface = iface,
+                         .virconn = call->virconn, .object = object };
+  g_autofree char *path = iface->path (call->conn, object);
+  g_autoptr(GVariant) properties = NULL;
+  GVariant *interface;
+
+  /* An object removed while listing has no identity left to report. */
+  if (path == NULL)
+    return;
+  if (facts != NULL)
+    vb_domain_properties_preset (&object_call, facts);
+  properties = vb_call_read_properties (&object_call, FALSE);
+  vb_call_forget_memo (&object_call);
+  interface = g_variant_new_dict_entry (g_variant_new_string (iface->name), properties);
+  /* Built without format strings: parsing "{%s: %@a{sv}}" for each of
+   * 10,000 objects was a cost of its own. */
+  g_variant_builder_add_value (
+      reply, g_variant_new_dict_entry (
+                 g_variant_new_object_path (path),
+                 g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), &interface, 1)));
+  vb_call_note_listed (call, iface, object);
+  if (with_children)
+    add_children (reply, call, iface, object);
+}
+
 /* Adds and releases @objects (a libvirt array, freed here). */
 static void
 add_objects (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
@@ -81,27 +111,7 @@ add_objects (GVariantBuilder *reply, VbCall *call, const VbInterface *iface,
 {
   for (int i = 0; i < n_objects; i++)
     {
-      VbCall object_call = { .conn = call->conn, .iface = iface,
-                             .virconn = call->virconn, .object = objects[i] };
-      g_autofree char *path = iface->path (call->conn, objects[i]);
-
-      /* An object removed while listing has no identity left to report. */
-      if (path != NULL)
-        {
-          g_autoptr(GVariant) properties = vb_call_read_properties (&object_call, FALSE);
-          GVariant *interface = g_variant_new_dict_entry (g_variant_new_string (iface->name),
-                                                          properties);
-
-          vb_call_forget_memo (&object_call);
-          /* Built without format strings: parsing "{%s: %@a{sv}}" for each
-           * of 10,000 objects was a cost of its own. */
-          g_variant_builder_add_value (
-              reply, g_variant_new_dict_entry (
-                         g_variant_new_object_path (path),
-                         g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), &interface, 1)));
-          vb_call_note_listed (call, iface, objects[i]);
-          add_children (reply, call, iface, objects[i]);
-        }
+      vb_object_manager_add_object (reply, call, iface, objects[i], NULL, TRUE);
       iface->release (objects[i]);
     }
   free (objects);
@@ -147,19 +157,21 @@ object_manager_get_managed_objects (VbCall *call, GVariant *args, GError **error
   GVariantBuilder reply;
 
   g_variant_builder_init (&reply, G_VARIANT_TYPE ("a{oa{sa{sv}}}"));
-  for (gsize k = 0; k < G_N_ELEMENTS (managed_kinds); k++)
+  /* Domains are what every driver has: failing to list them fails the
+   * call.  Other kinds a driver lacks (filters, secrets, ...) are left
+   * out. */
+  if (!vb_object_manager_add_domains (&reply, call, error))
+    {
+      g_variant_builder_clear (&reply);
+      return NULL;
+    }
+  for (gsize k = 1; k < G_N_ELEMENTS (managed_kinds); k++)
     {
       gpointer *objects = NULL;
       int n = managed_kinds[k].list_all (call->virconn, &objects);
 
-      /* Domains are what every driver has: failing to list them fails the
-       * call.  Other kinds a driver lacks (filters, secrets, ...) are left
-       * out. */
-      if (n < 0 && k == 0)
-        {
-          g_variant_builder_clear (&reply);
-          return vb_libvirt_failed (error);
-        }
+      if (n < 0)
+        virResetLastError ();
       add_objects (&reply, call, managed_kinds[k].iface, objects, n);
     }
   return g_variant_new ("(a{oa{sa{sv}}})", &reply);

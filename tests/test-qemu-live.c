@@ -32,15 +32,6 @@ remove_test_guests (void)
     }
 }
 
-static void
-virsh_ok (const char *const *args)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *output = vb_virsh (args, &error);
-
-  g_assert_no_error (error);
-}
-
 static char *
 write_guest_xml (const char *name)
 {
@@ -80,33 +71,33 @@ test_changes_behind_virtbus_back (VbTestFixture *f, gconstpointer data)
   g_autoptr(GVariant) added = NULL, started = NULL, paused = NULL, resumed = NULL;
   g_autoptr(GVariant) stopped = NULL;
 
-  virsh_ok ((const char *[]) { "define", xml_file, NULL });
+  vb_virsh_ok ((const char *[]) { "define", xml_file, NULL });
   path = domain_path (f, name);
   added = vb_watcher_expect_added (watcher, path, DOMAIN);
   vb_assert_dict_value (added, "Active", "false");
   vb_assert_dict_value (added, "State", "5");
   vb_assert_dict_value (added, "MaxMemory", "uint64 65536");
 
-  virsh_ok ((const char *[]) { "start", name, NULL });
+  vb_virsh_ok ((const char *[]) { "start", name, NULL });
   started = vb_watcher_expect_changed (watcher, path, DOMAIN);
   vb_assert_dict_value (started, "Active", "true");
   vb_assert_dict_value (started, "State", "1");
 
-  virsh_ok ((const char *[]) { "suspend", name, NULL });
+  vb_virsh_ok ((const char *[]) { "suspend", name, NULL });
   paused = vb_watcher_expect_changed (watcher, path, DOMAIN);
   vb_assert_dict_value (paused, "State", "3");
 
-  virsh_ok ((const char *[]) { "resume", name, NULL });
+  vb_virsh_ok ((const char *[]) { "resume", name, NULL });
   resumed = vb_watcher_expect_changed (watcher, path, DOMAIN);
   vb_assert_dict_value (resumed, "State", "1");
 
-  virsh_ok ((const char *[]) { "destroy", name, NULL });
+  vb_virsh_ok ((const char *[]) { "destroy", name, NULL });
   stopped = vb_watcher_expect_changed (watcher, path, DOMAIN);
   vb_assert_dict_value (stopped, "Active", "false");
   vb_assert_dict_value (stopped, "Id", "uint32 0");
   vb_assert_dict_value (stopped, "State", "5");
 
-  virsh_ok ((const char *[]) { "undefine", name, NULL });
+  vb_virsh_ok ((const char *[]) { "undefine", name, NULL });
   vb_watcher_expect_removed (watcher, path, DOMAIN);
   g_unlink (xml_file);
 }

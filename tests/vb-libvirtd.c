@@ -16,6 +16,15 @@ vb_virsh (const char *const *args, GError **error)
   return vb_virsh_on (VB_LIBVIRTD_URI, args, error);
 }
 
+void
+vb_virsh_ok (const char *const *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = vb_virsh (args, &error);
+
+  g_assert_no_error (error);
+}
+
 char *
 vb_virsh_on (const char *uri, const char *const *args, GError **error)
 {

@@ -21,6 +21,8 @@ const char *vb_libvirtd_scratch_dir (void);
 /* Runs a virsh command against qemu:///system (for changes made "behind
  * virtbus's back" and for cleanup); returns its stdout, NULL on failure. */
 char *vb_virsh (const char *const *args, GError **error);
+/* vb_virsh() that must succeed: the test fails otherwise. */
+void vb_virsh_ok (const char *const *args);
 /* The same against another libvirt URI. */
 char *vb_virsh_on (const char *uri, const char *const *args, GError **error);
 
