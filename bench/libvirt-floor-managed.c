@@ -11,8 +11,9 @@
  *     names, and one virConnectListAll* per other object type (their
  *     objects' names and UUIDs only, which libvirt keeps in the handle);
  *   - for every domain, the reads libvirt 9.0 has no bulk call for:
- *     virDomainGetInfo, GetOSType, GetMetadata (title, description),
- *     GetSchedulerType, IsUpdated, and its UUID (in the handle);
+ *     virDomainGetInfo, GetXMLDesc (OS type; whether it has a title and a
+ *     description, read with GetMetadata only then), GetSchedulerType,
+ *     IsUpdated, and its UUID (in the handle);
  * the per-domain reads spread over T threads, each with a connection of
  * its own that it lists the domains on (virConnectListAllDomains(0), part
  * of the answer: a handle belongs to the connection it came from; on the
@@ -249,11 +250,16 @@ read_domain (virDomainPtr domain, Answer *answer)
 
   if (virDomainGetInfo (domain, &info) < 0)
     answer_fail (answer, "virDomainGetInfo");
-  if ((text = virDomainGetOSType (domain)) == NULL)
-    answer_fail (answer, "virDomainGetOSType");
+  /* The OS type, and whether the domain has a title and a description,
+   * from its XML; the texts, when it has them, with GetMetadata (its XML
+   * leaves control characters out). */
+  if ((text = virDomainGetXMLDesc (domain, 0)) == NULL)
+    answer_fail (answer, "virDomainGetXMLDesc");
+  if (text != NULL && strstr (text, "<title>") != NULL)
+    read_metadata (domain, VIR_DOMAIN_METADATA_TITLE, answer);
+  if (text != NULL && strstr (text, "<description>") != NULL)
+    read_metadata (domain, VIR_DOMAIN_METADATA_DESCRIPTION, answer);
   free (text);
-  read_metadata (domain, VIR_DOMAIN_METADATA_TITLE, answer);
-  read_metadata (domain, VIR_DOMAIN_METADATA_DESCRIPTION, answer);
   if ((text = virDomainGetSchedulerType (domain, &n_params)) == NULL)
     answer_fail (answer, "virDomainGetSchedulerType");
   free (text);

@@ -122,6 +122,7 @@ vb_call_read_properties (VbCall *call, gboolean boxed_twice)
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  call->reading_all = TRUE;
   for (const VbProperty *p = call->iface->properties; p->name != NULL; p++)
     {
       g_autoptr(GError) error = NULL;
@@ -145,6 +146,7 @@ vb_call_read_properties (VbCall *call, gboolean boxed_twice)
           &builder, g_variant_new_dict_entry (g_variant_new_string (p->name),
                                               g_variant_new_variant (value)));
     }
+  call->reading_all = FALSE;
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 

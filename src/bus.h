@@ -122,6 +122,9 @@ struct _VbCall {
   /* Set by property reads that found the object gone (libvirt's "no such
    * object"): a reused handle is then forgotten and the call run anew. */
   gboolean object_gone;
+  /* Set while every property is read (GetAll, GetManagedObjects, change
+   * notices): getters may then ask libvirt for what serves several. */
+  gboolean reading_all;
   GUnixFDList *out_fds;      /* set by handlers that return fds ('h') */
   /* What getters read once per call and share (domain.c keeps
    * virDomainGetInfo's and virDomainGetState's answers here, so that
