@@ -479,13 +479,37 @@ parse_thread_counts (const char *text, GArray *counts)
   return counts->len > 0;
 }
 
+static gpointer
+run_event_loop (gpointer data)
+{
+  for (;;)
+    virEventRunDefaultImpl ();
+  return NULL;
+}
+
+/* What a daemon has (virtbusd and libvirt-dbus alike): libvirt's default
+ * event implementation, run here on a thread of its own.  libvirt's RPC
+ * client then registers each connection's socket with it and updates that
+ * watch around every call. */
+static void
+start_event_loop (void)
+{
+  if (virEventRegisterDefaultImpl () < 0)
+    g_error ("cannot register libvirt's event loop: %s", virGetLastErrorMessage ());
+  g_thread_unref (g_thread_new ("event-loop", run_event_loop, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *uri = g_strdup ("qemu:///system");
   g_autofree char *thread_text = g_strdup ("1,2,4,8");
   int repeat = 5, warmup = 1, cpu_pid = 0, max_threads = 0;
+  gboolean event_loop = FALSE;
   const GOptionEntry entries[] = {
+    { "event-loop", 0, 0, G_OPTION_ARG_NONE, &event_loop,
+      "Run libvirt's default event loop on a thread and keep each connection alive with "
+      "keepalive (5 s, 3), as a daemon does", NULL },
     { "uri", 0, 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (qemu:///system)", "URI" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &thread_text,
       "Thread counts to measure, each thread with a connection of its own (1,2,4,8)",
@@ -521,6 +545,8 @@ main (int argc, char **argv)
     g_error ("cannot initialize libvirt");
   virSetErrorFunc (NULL, ignore_libvirt_error);
   g_mutex_init (&answer.lock);
+  if (event_loop)
+    start_event_loop ();
 
   counts = g_new0 (ThreadCountFigures, thread_counts->len);
   for (guint c = 0; c < thread_counts->len; c++)
@@ -532,8 +558,12 @@ main (int argc, char **argv)
   /* Every connection open before the first answer, as a daemon's are. */
   workers = g_new0 (Worker, max_threads);
   for (int i = 0; i < max_threads; i++)
-    if ((workers[i].conn = virConnectOpen (uri)) == NULL)
-      g_error ("cannot open %s: %s", uri, virGetLastErrorMessage ());
+    {
+      if ((workers[i].conn = virConnectOpen (uri)) == NULL)
+        g_error ("cannot open %s: %s", uri, virGetLastErrorMessage ());
+      if (event_loop && virConnectSetKeepAlive (workers[i].conn, 5, 3) < 0)
+        g_error ("cannot set keepalive: %s", virGetLastErrorMessage ());
+    }
 
   for (int round = 0; round < warmup + repeat; round++)
     for (guint k = 0; k < thread_counts->len; k++)

@@ -94,6 +94,11 @@ list_domains (virConnectPtr conn)
   return n;
 }
 
+/* --event-loop: libvirt's default event implementation, which runs on
+ * GLib's default main context (this program's main loop), and keepalive
+ * on every connection, as a daemon has them. */
+static gboolean with_event_loop;
+
 static virConnectPtr
 open_connection (const char *uri)
 {
@@ -101,6 +106,8 @@ open_connection (const char *uri)
 
   if (conn == NULL)
     g_error ("cannot open %s: %s", uri, virGetLastErrorMessage ());
+  if (with_event_loop && virConnectSetKeepAlive (conn, 5, 3) < 0)
+    g_error ("cannot set keepalive: %s", virGetLastErrorMessage ());
   return conn;
 }
 
@@ -329,6 +336,8 @@ main (int argc, char **argv)
   FloorRun run = { .fill = 0.01, .window = 0.05, .warmup = 0.2 };
   const GOptionEntry entries[] = {
     { "uri", 0, 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (qemu:///system)", "URI" },
+    { "event-loop", 0, 0, G_OPTION_ARG_NONE, &with_event_loop,
+      "libvirt's default event loop on the main loop and keepalive, as a daemon has", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
       "Threads, each with a connection of its own (4)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -361,6 +370,8 @@ main (int argc, char **argv)
   if (virInitialize () < 0)
     g_error ("cannot initialize libvirt");
   virSetErrorFunc (NULL, ignore_libvirt_error);
+  if (with_event_loop && virEventRegisterDefaultImpl () < 0)
+    g_error ("cannot register libvirt's event loop: %s", virGetLastErrorMessage ());
 
   if (loops > 0)
     {
