@@ -132,9 +132,6 @@ vb_call_read_properties (VbCall *call, gboolean boxed_twice)
        * report is left out rather than failing the whole GetAll. */
       if (value == NULL)
         {
-          if (vb_error_libvirt_is_not_found () ||
-              g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
-            call->object_gone = TRUE;
           g_debug ("%s: %s left out: %s", call->iface->name, p->name, error->message);
           continue;
         }
@@ -186,10 +183,12 @@ run_operation (VbPendingCall *pending, GError **error)
 
 /* ---- reused handles (handles.h) ---------------------------------------- */
 
+/* The call's channel's handles, if it is a read that may use them. */
 static VbHandles *
 call_handles (VbCall *call)
 {
-  if (call->iface->ref == NULL || call->segment == NULL || call->virconn == NULL)
+  if (!call->reuse_handle || call->iface->ref == NULL || call->segment == NULL ||
+      call->virconn == NULL)
     return NULL;
   return vb_conn_handles (call->conn, call->virconn);
 }
@@ -226,21 +225,19 @@ forget_object (VbCall *call)
     vb_handles_forget (handles, call->iface->kind, call->segment);
 }
 
-/* A call that ran on a reused handle and found its object gone: the
+/* A call that failed on a reused handle because its object is gone: the
  * handle is forgotten and the call made ready to run again with a lookup
  * (the object may have been removed, or removed and defined again with
  * the same UUID).  Only reads reuse handles, so running again is safe. */
 static gboolean
 should_run_again (VbCall *call, gboolean failed)
 {
-  if (!call->object_reused ||
-      !(call->object_gone || (failed && vb_error_libvirt_is_not_found ())))
+  if (!call->object_reused || !failed || !vb_error_libvirt_is_not_found ())
     return FALSE;
   forget_object (call);
   vb_call_forget_memo (call);
   call->iface->release (g_steal_pointer (&call->object));
   call->object_reused = FALSE;
-  call->object_gone = FALSE;
   call->reuse_handle = FALSE;
   return TRUE;
 }
@@ -258,7 +255,7 @@ vb_call_resolve_object (VbCall *call, GError **error)
     }
   if (call->iface->lookup == NULL || call->object != NULL)
     return TRUE;
-  if (call->reuse_handle && take_reused_object (call))
+  if (take_reused_object (call))
     return TRUE;
   call->object = call->iface->lookup (call->virconn, call->segment, error);
   if (call->object == NULL)
@@ -473,8 +470,6 @@ vb_pending_call_run (VbPendingCall *pending)
     reply = run_operation (pending, &error);
   if (should_run_again (&pending->call, reply == NULL))
     {
-      if (reply != NULL)
-        g_variant_unref (g_variant_ref_sink (g_steal_pointer (&reply)));
       g_clear_error (&error);
       if (vb_call_resolve_object (&pending->call, &error))
         reply = run_operation (pending, &error);

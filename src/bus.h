@@ -119,9 +119,6 @@ struct _VbCall {
    * domain's name and ID) is from an earlier lookup, so getters of those
    * call vb_call_refresh_object() first. */
   gboolean object_reused;
-  /* Set by property reads that found the object gone (libvirt's "no such
-   * object"): a reused handle is then forgotten and the call run anew. */
-  gboolean object_gone;
   /* Set while every property is read (GetAll, GetManagedObjects, change
    * notices): getters may then ask libvirt for what serves several. */
   gboolean reading_all;

@@ -161,7 +161,7 @@ typedef struct {
   GVariant **entries;
   GPtrArray **listed;
   GMutex lock;
-  GCond done_changed;
+  GCond changed;               /* facts_ready or done changed */
   gboolean facts_ready;        /* @facts read: helpers wait for them */
   int done;
 } DomainReads;
@@ -183,7 +183,7 @@ domain_reads_free (DomainReads *reads)
   host_facts_clear (&reads->facts);
   vb_conn_free (reads->conn);
   g_mutex_clear (&reads->lock);
-  g_cond_clear (&reads->done_changed);
+  g_cond_clear (&reads->changed);
 }
 
 static void
@@ -217,8 +217,21 @@ mark_done (DomainReads *reads)
 {
   g_mutex_lock (&reads->lock);
   reads->done++;
-  g_cond_signal (&reads->done_changed);
+  g_cond_signal (&reads->changed);
   g_mutex_unlock (&reads->lock);
+}
+
+/* A new reference to this channel's handle of the domain @uuid: from its
+ * own list, or looked up when defined since; NULL when gone. */
+static virDomainPtr
+own_handle (GHashTable *own_handles, virConnectPtr virconn, const char *uuid)
+{
+  virDomainPtr listed = g_hash_table_lookup (own_handles, uuid);
+
+  if (listed == NULL)
+    return virDomainLookupByUUIDString (virconn, uuid);
+  virDomainRef (listed);
+  return listed;
 }
 
 /* Takes domains until none is left.  @own_handles: UUID -> this thread's
@@ -231,21 +244,17 @@ read_domains (DomainReads *reads, virConnectPtr virconn, GHashTable *own_handles
       int index = g_atomic_int_add (&reads->next, 1);
       char uuid[VIR_UUID_STRING_BUFLEN];
       g_autoptr(virDomain) own = NULL;
+      virDomainPtr domain;
 
       if (index >= reads->n_domains)
         return;
       domain_uuid (reads->domains[index], uuid);
+      domain = reads->domains[index];
       if (own_handles != NULL)
-        {
-          own = g_hash_table_lookup (own_handles, uuid);
-          if (own != NULL)
-            virDomainRef (own);
-          else
-            own = virDomainLookupByUUIDString (virconn, uuid);
-        }
+        domain = own = own_handle (own_handles, virconn, uuid);
       /* Not found on this channel: removed since the call listed it. */
-      if (own_handles == NULL || own != NULL)
-        read_domain (reads, index, virconn, own != NULL ? own : reads->domains[index], uuid);
+      if (domain != NULL)
+        read_domain (reads, index, virconn, domain, uuid);
       else
         virResetLastError ();
       mark_done (reads);
@@ -280,7 +289,7 @@ wait_for_facts (DomainReads *reads)
 {
   g_mutex_lock (&reads->lock);
   while (!reads->facts_ready)
-    g_cond_wait (&reads->done_changed, &reads->lock);
+    g_cond_wait (&reads->changed, &reads->lock);
   g_mutex_unlock (&reads->lock);
 }
 
@@ -289,7 +298,7 @@ set_facts_ready (DomainReads *reads)
 {
   g_mutex_lock (&reads->lock);
   reads->facts_ready = TRUE;
-  g_cond_broadcast (&reads->done_changed);
+  g_cond_broadcast (&reads->changed);
   g_mutex_unlock (&reads->lock);
 }
 
@@ -346,7 +355,7 @@ collect_entries (DomainReads *reads, GVariantBuilder *reply)
 {
   g_mutex_lock (&reads->lock);
   while (reads->done < reads->n_domains)
-    g_cond_wait (&reads->done_changed, &reads->lock);
+    g_cond_wait (&reads->changed, &reads->lock);
   g_mutex_unlock (&reads->lock);
   for (int i = 0; i < reads->n_domains; i++)
     {
@@ -385,7 +394,7 @@ vb_object_manager_add_domains (GVariantBuilder *reply, VbCall *call, GError **er
   reads->entries = g_new0 (GVariant *, n);
   reads->listed = g_new0 (GPtrArray *, n);
   g_mutex_init (&reads->lock);
-  g_cond_init (&reads->done_changed);
+  g_cond_init (&reads->changed);
   start_helpers (reads, helpers_wanted (call, n));
   host_facts_read (&reads->facts, call->virconn);
   set_facts_ready (reads);
